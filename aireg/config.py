@@ -1,0 +1,166 @@
+"""Finding the registry and reading its organization config, aireg.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aireg.errors import EnvError, RuleError
+from aireg.problems import Problem
+
+CONFIG_FILE = "aireg.yaml"
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    ask: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    pilot_data: tuple[str, ...] = ("public", "synthetic")
+    measure_within_days: int = 90
+    reassess_every_days: int = 180
+    require_signed_reviews: bool = False
+    allowed_signers: str = ".aireg/allowed_signers"
+
+
+@dataclass(frozen=True)
+class Config:
+    """aireg.yaml as the code uses it. Built only from a config that passed its schema."""
+
+    organization: str
+    departments: Mapping[str, tuple[str, ...]]  # name -> members (empty: anyone may edit)
+    security: tuple[str, ...]
+    caio: tuple[str, ...]
+    admins: tuple[str, ...]
+    data_classes: tuple[str, ...]
+    policy: Policy
+    checklist: tuple[ChecklistItem, ...]
+    handles: Mapping[str, str] = field(default_factory=dict)
+
+    def is_reviewer(self, email: str) -> bool:
+        return email.lower() in self.security
+
+    def is_admin(self, email: str) -> bool:
+        return email.lower() in self.admins
+
+    def may_edit(self, email: str, department: str) -> bool:
+        """Whether `email` may edit a tool of `department` (besides being its owner)."""
+        members = self.departments.get(department, ())
+        return email.lower() in members
+
+
+def _emails(v: Any) -> tuple[str, ...]:
+    return tuple(str(e).strip().lower() for e in v) if isinstance(v, list) else ()
+
+
+def build(data: Mapping[str, Any]) -> Config:
+    """A Config from a mapping that passed the config schema (missing parts default)."""
+    deps = data.get("departments") or {}
+    roles = data.get("roles") or {}
+    pol = data.get("policy") or {}
+    policy = Policy(
+        pilot_data=tuple(pol.get("pilot_data", Policy.pilot_data)),
+        measure_within_days=int(pol.get("measure_within_days", Policy.measure_within_days)),
+        reassess_every_days=int(pol.get("reassess_every_days", Policy.reassess_every_days)),
+        require_signed_reviews=bool(pol.get("require_signed_reviews", False)),
+        allowed_signers=str(pol.get("allowed_signers", Policy.allowed_signers)),
+    )
+    return Config(
+        organization=str(data.get("organization", "")),
+        departments={
+            str(k): _emails((v or {}).get("members") if isinstance(v, Mapping) else None)
+            for k, v in deps.items()
+        },
+        security=_emails(roles.get("security")),
+        caio=_emails(roles.get("caio")),
+        admins=_emails(roles.get("admins")),
+        data_classes=tuple(data.get("data_classes") or ()),
+        policy=policy,
+        checklist=tuple(
+            ChecklistItem(str(i.get("id")), str(i.get("ask")))
+            for i in data.get("security_checklist") or ()
+            if isinstance(i, Mapping)
+        ),
+        handles={str(k).lower(): str(v) for k, v in (data.get("handles") or {}).items()},
+    )
+
+
+def check(data: Any, file: str, text: str) -> tuple[Config | None, list[Problem]]:
+    """Check aireg.yaml's content: its shape (the config schema) and its cross-references."""
+    from aireg import schema
+
+    problems = schema.shape_problems(data, "config", file, text)
+    if problems:
+        return None, problems
+    cfg = build(data)
+    out: list[Problem] = []
+
+    def add(fieldname: str, message: str, rule: str) -> None:
+        from aireg import yamlio
+
+        path = [int(p) if p.isdigit() else p for p in fieldname.replace("[", ".").replace("]", "").split(".")]
+        pos = yamlio.locate(text, path)
+        out.append(Problem(file, fieldname, message, rule, *(pos or (None, None))))
+
+    for i, dc in enumerate(cfg.policy.pilot_data):
+        if dc not in cfg.data_classes:
+            add(f"policy.pilot_data[{i}]",
+                f'policy.pilot_data names "{dc}", which is not in data_classes; add it to '
+                "data_classes or remove it.", "unknown-data-class")
+    seen: set[str] = set()
+    for i, item in enumerate(cfg.checklist):
+        if item.id in seen:
+            add(f"security_checklist[{i}].id",
+                f'security_checklist id "{item.id}" appears twice; give each question its own id.',
+                "duplicate-id")
+        seen.add(item.id)
+    if not cfg.security:
+        add("roles.security", "roles.security is empty, so no tool could ever be reviewed; "
+            "add the CTO's e-mail.", "no-reviewer")
+    return cfg, out
+
+
+def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
+    """The registry root: --registry, else AIREG_REGISTRY, else walk up to aireg.yaml."""
+    given = explicit or os.environ.get("AIREG_REGISTRY")
+    if given:
+        root = Path(given).expanduser()
+        if not (root / CONFIG_FILE).is_file():
+            raise EnvError(
+                f"{root} is not an aireg registry (it has no {CONFIG_FILE}); pass the "
+                "registry's top folder, or create one with `aireg init`."
+            )
+        return root.resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise EnvError(
+        f"{here} is not inside an aireg registry (no {CONFIG_FILE} here or above); cd into "
+        "one, pass --registry PATH, or create one with `aireg init`."
+    )
+
+
+def load(root: Path) -> Config:
+    """Load and check aireg.yaml for a command that needs a working config."""
+    from aireg import yamlio
+
+    path = root / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise EnvError(f"{CONFIG_FILE} cannot be read ({exc.strerror}); check its permissions.") from exc
+    text = raw.decode("utf-8", "replace")
+    data = yamlio.load(raw, CONFIG_FILE)
+    cfg, problems = check(data, CONFIG_FILE, text)
+    if problems or cfg is None:
+        p = problems[0]
+        more = f" ({len(problems) - 1} more: run `aireg validate`)" if len(problems) > 1 else ""
+        raise RuleError(f"{p.location}: {p.message}{more}")
+    return cfg

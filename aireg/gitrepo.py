@@ -1,0 +1,258 @@
+"""The only module that talks to git (through GitPython): run commands, commit files alone."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aireg.errors import EnvError, RuleError
+
+if TYPE_CHECKING:
+    import git as gitpython
+
+
+def _gitpython() -> Any:
+    # Importing GitPython costs ~60 ms and probes for the git binary: only when git is needed.
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    try:
+        import git as gitpython
+    except ImportError as exc:  # pragma: no cover - only without GitPython or git
+        raise EnvError(
+            f"git could not be used ({exc}); install git and make sure it is on PATH."
+        ) from exc
+    return gitpython
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A person as git records them."""
+
+    name: str
+    email: str
+
+
+class Git:
+    """Runs git in one repository; every failure becomes an AiregError with advice."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cmd: gitpython.Git | None = None
+
+    @property
+    def cmd(self) -> gitpython.Git:
+        if self._cmd is None:
+            self._cmd = _gitpython().Git(str(self.root))
+        return self._cmd
+
+    def run(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        ok_codes: Sequence[int] = (0,),
+    ) -> bytes:
+        """Run `git ARGS` in the repository and return its raw stdout."""
+        code, out, err = self.run_full(*args, stdin=stdin, env=env)
+        if code not in ok_codes:
+            raise self._error(args, err)
+        return out
+
+    def run_full(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[int, bytes, str]:
+        """Run `git ARGS`; return (exit code, stdout, stderr) without judging the code."""
+        gp = _gitpython()
+        full_env = dict(env) if env else None
+        istream = None
+        try:
+            if stdin is not None:
+                istream = tempfile.TemporaryFile()
+                istream.write(stdin)
+                istream.seek(0)
+            code, out, err = self.cmd.execute(
+                ["git", *args],
+                istream=istream,
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                env=full_env,
+            )
+        except gp.exc.GitCommandNotFound as exc:
+            raise EnvError(
+                "git is not installed or not on PATH; install git (e.g. apt install git) "
+                "and run the command again."
+            ) from exc
+        except PermissionError as exc:
+            raise EnvError(f"{self.root}: permission denied running git ({exc}).") from exc
+        finally:
+            if istream is not None:
+                istream.close()
+        err_text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+        return int(code), bytes(out or b""), err_text
+
+    def _error(self, args: Sequence[str], err: str) -> EnvError:
+        text = err.strip().splitlines()
+        first = next((ln for ln in text if ln.startswith(("fatal:", "error:"))), text[0] if text else "")
+        if "index.lock" in err:
+            return EnvError(
+                f"{self.root}: the git index is locked by another git process "
+                "(.git/index.lock exists); wait for it to finish, or remove .git/index.lock "
+                "if no git process is running, then run the command again."
+            )
+        if "not a git repository" in err:
+            return EnvError(
+                f"{self.root} is not a git repository; run `aireg init` or `git init` there."
+            )
+        if "Read-only file system" in err or "Permission denied" in err:
+            return EnvError(
+                f"{self.root}: git cannot write ({first.strip()}); check the permissions of "
+                "the registry and its .git directory."
+            )
+        return EnvError(f"git {' '.join(args[:2])} failed in {self.root}: {first.strip()}")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def text(self, *args: str, ok_codes: Sequence[int] = (0,)) -> str:
+        return self.run(*args, ok_codes=ok_codes).decode("utf-8", "replace").strip()
+
+    def config(self, key: str) -> str | None:
+        code, out, _ = self.run_full("config", "--get", key)
+        value = out.decode("utf-8", "replace").strip()
+        return value if code == 0 and value else None
+
+    def identity(self) -> Identity:
+        """The acting person: git's user.email (and user.name) in this repository."""
+        email = self.config("user.email")
+        if not email:
+            raise EnvError(
+                "git's user.email is not set, so aireg cannot tell who is acting; run "
+                "`git config user.email you@example.com` in the registry (or --global)."
+            )
+        name = self.config("user.name") or email.split("@")[0]
+        return Identity(name=name, email=email.strip().lower())
+
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None in a repository with no commits yet."""
+        code, out, _ = self.run_full("rev-parse", "-q", "--verify", "HEAD^{commit}")
+        return out.decode().strip() if code == 0 else None
+
+    def branch_ref(self) -> str:
+        """The full ref of the checked-out branch; a detached HEAD is an environment error."""
+        code, out, _ = self.run_full("symbolic-ref", "-q", "HEAD")
+        if code != 0:
+            raise EnvError(
+                f"{self.root}: HEAD is detached, so a commit would be lost; check out a "
+                "branch first (git switch main, or git switch -c my-branch)."
+            )
+        return out.decode().strip()
+
+    def rev_parse(self, ref: str) -> str | None:
+        code, out, _ = self.run_full("rev-parse", "-q", "--verify", f"{ref}^{{commit}}")
+        return out.decode().strip() if code == 0 else None
+
+    def show_file(self, ref: str, path: str) -> bytes | None:
+        """A file's content at a commit, or None when it does not exist there."""
+        code, out, _ = self.run_full("cat-file", "blob", f"{ref}:{path}")
+        return out if code == 0 else None
+
+    def changed_paths(self, paths: Iterable[str]) -> set[str]:
+        """Those of `paths` whose working tree or index differs from HEAD (or are untracked)."""
+        paths = list(paths)
+        if not paths:
+            return set()
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
+        changed = set()
+        for entry in out.split(b"\0"):
+            if len(entry) > 3:
+                changed.add(entry[3:].decode("utf-8", "surrogateescape"))
+        return changed
+
+    def is_tracked(self, path: str) -> bool:
+        out = self.run("ls-files", "-z", "--", path)
+        return bool(out.strip(b"\0"))
+
+    # -- writing -------------------------------------------------------------------------
+
+    def commit_paths(self, paths: Sequence[str], message: str, author: Identity) -> str:
+        """Commit the working-tree content of `paths`, and nothing else, on the current branch.
+
+        Built with a private index so the user's other staged and unstaged work is never
+        swept in; the branch moves with a compare-and-swap (`update-ref NEW OLD`), so two
+        aireg processes committing at once cannot lose each other's commit; the real index
+        is then updated for these paths only, so `git status` stays clean.
+        """
+        ref = self.branch_ref()
+        parent = self.head()
+        git_dir = Path(self.text("rev-parse", "--absolute-git-dir"))
+        if (git_dir / "index.lock").exists():
+            raise self._error(("commit",), "index.lock")
+        fd, tmp_index = tempfile.mkstemp(prefix="aireg-index-", dir=git_dir)
+        os.close(fd)
+        os.unlink(tmp_index)  # git wants to create it itself
+        env = {**os.environ, "GIT_INDEX_FILE": tmp_index}
+        ident_env = {
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_COMMITTER_NAME": author.name,
+            "GIT_COMMITTER_EMAIL": author.email,
+        }
+        try:
+            if parent:
+                self.run("read-tree", parent, env=env)
+            else:
+                self.run("read-tree", "--empty", env=env)
+            present = [p for p in paths if (self.root / p).exists()]
+            gone = [p for p in paths if not (self.root / p).exists()]
+            if present:
+                self.run("update-index", "--add", "--", *present, env=env)
+            if gone:
+                self.run("update-index", "--force-remove", "--", *gone, env=env)
+            tree = self.text_env(env, "write-tree")
+            args = ["commit-tree", tree, "-F", "-"]
+            if parent:
+                args[2:2] = ["-p", parent]
+            commit = (
+                self.run(*args, stdin=message.encode("utf-8"), env={**env, **ident_env})
+                .decode()
+                .strip()
+            )
+            code, _, err = self.run_full(
+                "update-ref", "-m", message.splitlines()[0], ref, commit, parent or ""
+            )
+            if code != 0:
+                if "lock" in err or "but expected" in err or "cannot lock" in err:
+                    raise EnvError(
+                        f"{self.root}: another commit landed on {ref} while aireg was "
+                        "committing; nothing was committed by aireg: run the command again."
+                    )
+                raise self._error(("update-ref",), err)
+        finally:
+            for leftover in (tmp_index, tmp_index + ".lock"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+        # Stage exactly these paths in the user's index so `git status` shows them clean.
+        code, _, err = self.run_full("update-index", "--add", "--remove", "--", *paths)
+        if code != 0 and "index.lock" in err:
+            raise RuleError(
+                f"Committed {commit[:12]}, but the git index was locked, so `git status` "
+                f"may show {', '.join(paths)} as changed; run `git reset -q -- "
+                f"{' '.join(paths)}` once the other git process has finished."
+            )
+        return commit
+
+    def text_env(self, env: Mapping[str, str], *args: str) -> str:
+        return self.run(*args, env=env).decode().strip()
+
+    def init(self) -> None:
+        self.run("init", "-q")
+        # A registry's history is its audit trail: refuse fast-forward-breaking surprises later.
+        code, _, _ = self.run_full("symbolic-ref", "HEAD", "refs/heads/main")
+        del code

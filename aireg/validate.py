@@ -1,0 +1,149 @@
+"""`aireg validate`: every record rule over the working tree (and history rules with --base)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aireg import config as config_mod
+from aireg import records, rules
+from aireg.problems import Problem
+from aireg.repo import RecordFile, Registry, read_file, today
+
+
+@dataclass
+class Result:
+    """All problems found, in file order; warnings count as errors under --strict."""
+
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    commits: int = 0
+    strict: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error" or self.strict]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning" and not self.strict]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "files": self.files,
+            "commits": self.commits,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [
+                {**p.as_dict(), "severity": "error" if p in self.errors else "warning"}
+                for p in self.problems
+            ],
+        }
+
+
+def _entry_problems(rel: str) -> Problem | None:
+    """tools/ holds only <id>.yaml files whose names are valid ids."""
+    name = rel.rsplit("/", 1)[-1]
+    if name.endswith(".yml"):
+        return Problem(rel, "", f"{rel} ends in .yml; records end in .yaml: rename it to "
+                       f"{name[:-4]}.yaml.", "file-name", 1, 1)
+    if not name.endswith(".yaml"):
+        return Problem(rel, "", f"{rel} is not a record; tools/ holds only <id>.yaml files: "
+                       "move it out of tools/.", "file-name")
+    stem = name[:-5]
+    if not records.ID_RE.match(stem) or len(stem) > records.ID_MAX:
+        return Problem(rel, "", f'"{stem}" is not a valid tool id, so {rel} cannot be a record; '
+                       "rename it to a lowercase slug of letters, digits and single hyphens "
+                       "(at most 64 characters).", "file-name", 1, 1)
+    return None
+
+
+def normalize_paths(reg: Registry, paths: Sequence[str]) -> list[str]:
+    """Registry-relative paths for the PATH arguments (pre-commit passes file names)."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        full = path if path.is_absolute() else Path.cwd() / path
+        try:
+            rel = full.resolve().relative_to(reg.root.resolve()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        out.append(rel)
+    return out
+
+
+def check_working_tree(
+    reg: Registry, paths: Sequence[str] = (), *, strict: bool = False, facts_lookup: bool = True
+) -> Result:
+    """The record rules over the whole registry, or over `paths` (config always included)."""
+    result = Result(strict=strict)
+    cfg_file = read_file(reg.root, config_mod.CONFIG_FILE)
+    result.files += 1
+    if cfg_file.problem is not None:
+        result.problems.append(cfg_file.problem)
+        return result
+    cfg, cfg_problems = config_mod.check(cfg_file.data, config_mod.CONFIG_FILE, cfg_file.text)
+    result.problems.extend(cfg_problems)
+    if cfg is None:
+        return result
+    all_files = reg.tool_files()
+    ids = frozenset(
+        r[6:-5] for r in all_files if r.endswith(".yaml")
+    )
+    if paths:
+        wanted = [r for r in normalize_paths(reg, paths) if r.startswith("tools/")]
+    else:
+        wanted = all_files
+    ctx = rules.Context(
+        config=cfg,
+        ids=ids,
+        today=today(),
+        verify_signature=_signature_checker(reg, cfg),
+        facts_at_review=_facts_lookup(reg) if facts_lookup else None,
+    )
+    to_read = []
+    for rel in wanted:
+        entry = _entry_problems(rel)
+        if entry is not None:
+            result.problems.append(entry)
+            result.files += 1
+        else:
+            to_read.append(rel)
+    for rf in reg.read_all(to_read):
+        result.files += 1
+        result.problems.extend(_check_file(rf, ctx))
+    return result
+
+
+def _check_file(rf: RecordFile, ctx: rules.Context) -> list[Problem]:
+    if rf.problem is not None:
+        return [rf.problem]
+    return rules.check_record(rf.rel, rf.text, rf.data, ctx)
+
+
+def _signature_checker(reg: Registry, cfg: config_mod.Config) -> rules.SignatureCheck | None:
+    if not cfg.policy.require_signed_reviews:
+        return None
+    try:
+        from aireg import signing
+    except ImportError:  # pragma: no cover - signing ships with aireg
+        return None
+    return signing.checker(reg.root, cfg)
+
+
+def _facts_lookup(reg: Registry) -> rules.FactsAtReview:
+    def lookup(rel: str, digest: str) -> Any:
+        try:
+            from aireg import history
+        except ImportError:  # pragma: no cover
+            return None
+        return history.record_with_digest(reg.root, rel, digest)
+
+    return lookup
