@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aireg import records, rules, workflow
+from aireg.gitrepo import Identity
 from aireg.errors import RuleError
 from aireg.problems import Problem
 from aireg.repo import RecordFile, Registry, today
@@ -54,12 +55,14 @@ def commit_change(
     before: RecordFile | None,
     new_record: dict[str, Any] | None = None,
     take_hand_edits: bool = False,
+    actor: Identity | None = None,
+    when: str | None = None,
 ) -> Done:
     """Write and commit one record change; on any failure the record is left as it was."""
     from aireg import yamlio
 
     rel = reg.rel(change.tool)
-    identity = reg.git.identity()
+    identity = actor or reg.git.identity()
     reg.git.branch_ref()  # a detached HEAD is refused before anything is written
     if before is not None and not take_hand_edits:
         reg.ensure_unchanged(rel)
@@ -73,7 +76,7 @@ def commit_change(
     old = path.read_bytes() if path.exists() else None
     reg.write_atomic(rel, text)
     try:
-        sha = reg.git.commit_paths([rel], change.message, identity)
+        sha = reg.git.commit_paths([rel], change.message, identity, when=when)
     except BaseException:
         # Never leave a written record without its commit: put the file back as it was.
         if old is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -85,3 +85,11 @@ def item_for(record: Mapping[str, Any], policy: Policy, today: date) -> DueItem 
         return DueItem(kind="reassess", due=since + timedelta(days=policy.reassess_every_days),
                        since=since, **base)  # type: ignore[arg-type]
     return None
+
+
+def due_items(
+    recs: Iterable[Mapping[str, Any]], policy: Policy, today: date, within: int
+) -> list[DueItem]:
+    """Work overdue or due within `within` days, by owner, then soonest first."""
+    items = [i for r in recs if (i := item_for(r, policy, today)) and i.days <= within]
+    return sorted(items, key=lambda i: (i.owner, i.due, i.tool))

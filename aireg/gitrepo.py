@@ -181,7 +181,9 @@ class Git:
 
     # -- writing -------------------------------------------------------------------------
 
-    def commit_paths(self, paths: Sequence[str], message: str, author: Identity) -> str:
+    def commit_paths(
+        self, paths: Sequence[str], message: str, author: Identity, when: str | None = None
+    ) -> str:
         """Commit the working-tree content of `paths`, and nothing else, on the current branch.
 
         Built with a private index so the user's other staged and unstaged work is never
@@ -204,6 +206,8 @@ class Git:
             "GIT_COMMITTER_NAME": author.name,
             "GIT_COMMITTER_EMAIL": author.email,
         }
+        if when:
+            ident_env["GIT_AUTHOR_DATE"] = ident_env["GIT_COMMITTER_DATE"] = when
         try:
             if parent:
                 self.run("read-tree", parent, env=env)

@@ -89,6 +89,30 @@ def read_file(root: Path, rel: str) -> RecordFile:
     return RecordFile(rel, raw.decode("utf-8-sig"), data)
 
 
+def write_text_atomic(path: Path, text: str, label: str | None = None) -> None:
+    """Write a file whole or not at all: a temporary file beside it, fsync, then a rename."""
+    label = label or str(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise EnvError(f"{label} cannot be written ({exc.strerror}); check that the folder "
+                       "is writable and the disk is not full. Nothing was changed.") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise EnvError(f"{label} cannot be written ({exc.strerror}); check that the folder "
+                       "is writable and the disk is not full. Nothing was changed.") from exc
+
+
 class Registry:
     """A registry: its root folder, its config and its git repository."""
 
@@ -163,29 +187,7 @@ class Registry:
     # -- writing ---------------------------------------------------------------------------
 
     def write_atomic(self, rel: str, text: str) -> None:
-        """Write a file whole or not at all: a temporary file beside it, then a rename."""
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        except OSError as exc:
-            raise EnvError(f"{rel} cannot be written ({exc.strerror}); check that the registry "
-                           "is writable and the disk is not full.") from exc
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            else:
-                os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except OSError as exc:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise EnvError(f"{rel} cannot be written ({exc.strerror}); check that the registry "
-                           "is writable and the disk is not full. Nothing was changed.") from exc
+        write_text_atomic(self.root / rel, text, rel)
 
     def ensure_unchanged(self, rel: str) -> None:
         """Refuse to act on a record that has uncommitted edits of its own."""

@@ -38,15 +38,17 @@ class Change:
     @property
     def trailers(self) -> list[tuple[str, str]]:
         out = [("Aireg-Action", self.action), ("Aireg-Tool", self.tool)]
-        if self.stage_to is not None and self.stage_to != self.stage_from:
-            out.append(("Aireg-Stage", f"{self.stage_from or 'none'} -> {self.stage_to}"))
+        if self.stage_from is not None and self.stage_to not in (None, self.stage_from):
+            out.append(("Aireg-Stage", f"{self.stage_from} -> {self.stage_to}"))
         if self.decision:
             out.append(("Aireg-Decision", self.decision))
         return out
 
     @property
     def message(self) -> str:
-        summary = " ".join(self.summary.split())[:72] or self.action
+        # One line, no control characters: a summary can never forge a trailer or a commit.
+        summary = "".join(c if c.isprintable() else " " for c in self.summary)
+        summary = " ".join(summary.split())[:72] or self.action
         body = "\n".join(f"{k}: {v}" for k, v in self.trailers)
         return f"aireg: {self.action} {self.tool}: {summary}\n\n{body}\n"
 

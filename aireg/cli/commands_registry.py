@@ -1,0 +1,83 @@
+"""The registry as a whole: init, validate, import, codeowners, edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aireg.cli.common import registry
+from aireg.cli.main import app
+
+
+@app.command(rich_help_panel="Registry")
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to create the registry.")] = Path("."),
+    org: Annotated[str | None, typer.Option("--org", help="The organization's name.")] = None,
+    example: Annotated[bool, typer.Option("--example", help="Add sample tools in every stage, with their history.")] = False,
+) -> None:
+    """Create a registry from the template: git init and a first commit."""
+    from aireg import init as init_mod
+    from aireg.render.console import info
+
+    result = init_mod.init(path, org, example)
+    info(f"Created the registry in {result.root} ({len(result.files)} files, commit "
+         f"{result.commit[:12]}).")
+    if result.examples:
+        info(f"Added {len(result.examples)} sample tools: {', '.join(result.examples)}.")
+    info(f"Next: cd {path} and run `aireg list`; edit aireg.yaml for your departments and roles.")
+
+
+@app.command(rich_help_panel="Registry")
+def validate(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...", help="Only these files (default: the whole registry).")] = None,
+    base: Annotated[str | None, typer.Option("--base", metavar="REF", help="Also judge the commits in REF..HEAD by the history rules.")] = None,
+    format: Annotated[str, typer.Option("--format", help="text, json or github.")] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (overdue work) as errors.")] = False,
+) -> None:
+    """Check the registry against every rule (the CI check); exit 1 when a rule is broken."""
+    from aireg import validate as validate_mod
+    from aireg.errors import UsageError
+    from aireg.render import machine, text
+
+    if format not in ("text", "json", "github"):
+        raise UsageError(f"--format {format}: write text, json or github.")
+    reg = registry(ctx)
+    result = validate_mod.check_working_tree(reg, paths or (), strict=strict)
+    if base is not None:
+        from aireg import history
+
+        hist = history.check_history(reg.root, base)
+        result.problems.extend(hist.problems)
+        result.commits = hist.commits
+    if format == "json":
+        machine.json_out(result.as_dict())
+    elif format == "github":
+        machine.github(result)
+    else:
+        text.problems(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("import", rich_help_panel="Registry")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The inventory spreadsheet, as CSV.")],
+    map: Annotated[Path, typer.Option("--map", metavar="MAP.yaml", help="Which columns are which fields.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; write nothing.")] = False,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="The CSV's encoding (default UTF-8).")] = None,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Create records from an existing inventory, in one commit."""
+    from aireg import importing
+    from aireg.render import machine, text
+
+    reg = registry(ctx)
+    result = importing.run(reg, file, map, dry_run=dry_run, encoding=encoding)
+    if format == "json":
+        machine.json_out(result.as_dict())
+    else:
+        text.imported(result)

@@ -1,0 +1,98 @@
+"""The typer app: global options, and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from aireg import __version__
+from aireg.errors import AiregError
+
+
+class AiregGroup(TyperGroup):
+    """Turns every AiregError into one sentence on stderr and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AiregError as exc:
+            from aireg.render.console import error
+
+            error(f"aireg: {exc}")
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            from aireg.render.console import error
+
+            error("aireg: interrupted; nothing was written.")
+            ctx.exit(130)
+        except BrokenPipeError:
+            ctx.exit(0)
+
+
+app = typer.Typer(
+    cls=AiregGroup,
+    name="aireg",
+    help=(
+        "A git-backed registry of the AI tools a company uses. The person doing the work "
+        "chooses the tool; the CTO checks security; every approval is a commit."
+    ),
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class State:
+    """Global options, passed to commands through the click context."""
+
+    def __init__(self, registry: str | None) -> None:
+        self.registry = registry
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"aireg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", envvar="AIREG_REGISTRY", metavar="PATH",
+                     help="The registry's top folder (default: walk up to aireg.yaml)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only data and errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
+    from aireg.render.console import state
+
+    state.quiet = quiet
+    ctx.obj = State(registry)
+
+
+def _register() -> None:
+    # Each module adds its commands to `app`; none imports a heavy library at import time.
+    from aireg.cli import commands_workflow  # noqa: F401  (the six steps first in --help)
+    from aireg.cli import commands_read, commands_registry  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - outside a command
+        sys.stderr.write("aireg: interrupted; nothing was written.\n")
+        sys.exit(130)

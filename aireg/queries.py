@@ -1,0 +1,125 @@
+"""Read-only views of the registry: the list, one tool's progress, the review queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from aireg import due, records
+from aireg.records import Stage
+from aireg.repo import Registry, today
+
+LIST_FIELDS = ("id", "name", "vendor", "department", "owner", "stage", "created", "due")
+
+
+def _due_text(item: due.DueItem | None) -> str | None:
+    if item is None:
+        return None
+    word = "measure" if item.kind == "measure" else "reassess"
+    return f"{word} by {item.due.isoformat()}" + (" (overdue)" if item.overdue else "")
+
+
+def row(record: Mapping[str, Any], policy: Any, day: date) -> dict[str, Any]:
+    item = due.item_for(record, policy, day)
+    return {
+        "id": record.get("id"),
+        "name": record.get("name"),
+        "vendor": record.get("vendor"),
+        "department": record.get("department"),
+        "owner": record.get("owner"),
+        "stage": record.get("stage"),
+        "created": record.get("created"),
+        "due": item.due.isoformat() if item else None,
+        "due_kind": item.kind if item else None,
+        "overdue": bool(item and item.overdue),
+    }
+
+
+def list_tools(reg: Registry, *, stage: str | None = None, department: str | None = None,
+               owner: str | None = None, due_within: int | None = None) -> list[dict[str, Any]]:
+    """One row per tool, filtered; `due_within` keeps tools with work due in that many days."""
+    policy = reg.config.policy
+    day = today()
+    rows = []
+    for rf in reg.iter_records():
+        r = rf.record
+        if stage and r.get("stage") != stage:
+            continue
+        if department and r.get("department") != department:
+            continue
+        if owner and str(r.get("owner", "")).lower() != owner.lower():
+            continue
+        out = row(r, policy, day)
+        if due_within is not None:
+            item = due.item_for(r, policy, day)
+            if item is None or item.days > due_within:
+                continue
+        rows.append(out)
+    return rows
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    stage: Stage
+    status: str  # done | current | todo | skipped
+    requirements: tuple[records.Requirement, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage.value,
+            "step": self.stage.step,
+            "status": self.status,
+            "requirements": [
+                {"field": r.field, "what": r.what, "met": r.met} for r in self.requirements
+            ],
+        }
+
+
+def progress(record: Mapping[str, Any]) -> list[StageProgress]:
+    """The checklist of each step: which fields are there and which are still missing."""
+    stage = records.parse_stage(record.get("stage"))
+    out = []
+    for s in records.WORKFLOW:
+        if stage is None:
+            status = "todo"
+        elif stage.is_exit:
+            status = "done" if all(r.met for r in records.requirements(record, s)) else "skipped"
+        elif s in stage.left:
+            status = "done"
+        elif s is stage:
+            status = "current"
+        else:
+            status = "todo"
+        out.append(StageProgress(s, status, tuple(records.requirements(record, s))))
+    return out
+
+
+def review_queue(reg: Registry) -> list[dict[str, Any]]:
+    """Tools waiting for the security review, longest wait first."""
+    day = today()
+    waiting = []
+    for rf in reg.iter_records():
+        r = rf.record
+        if r.get("stage") != Stage.SECURITY.value:
+            continue
+        since = _entered(reg, rf.rel) or str(r.get("created", ""))
+        days = (day - date.fromisoformat(since)).days if records.is_valid_date(since) else None
+        review = (r.get("security") or {}).get("review") if isinstance(r.get("security"), dict) else None
+        waiting.append({
+            "id": r.get("id"), "name": r.get("name"), "vendor": r.get("vendor"),
+            "department": r.get("department"), "owner": r.get("owner"),
+            "waiting_since": since, "days_waiting": days,
+            "data": (r.get("security") or {}).get("data") if isinstance(r.get("security"), dict) else None,
+            "last_decision": review.get("decision") if isinstance(review, dict) else None,
+        })
+    waiting.sort(key=lambda w: -(w["days_waiting"] or 0))
+    return waiting
+
+
+def _entered(reg: Registry, rel: str) -> str | None:
+    """The date of the last commit that touched the record (when it entered security)."""
+    code, out, _ = reg.git.run_full("log", "-1", "--format=%cs", "--", rel)
+    text = out.decode().strip() if code == 0 else ""
+    return text or None

@@ -1,0 +1,142 @@
+"""Shared fixtures: isolated git and HOME, a fresh registry, and the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aireg.cli.main import app
+
+ADMIN = "admin@acme.example"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # No test may touch the real $HOME or the developer's git config.
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Admin\n\temail = admin@acme.example\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_AUTHOR_NAME",
+                "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+                "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE", "AIREG_REGISTRY", "AIREG_TODAY",
+                "GIT_CONFIG_COUNT", "EDITOR", "VISUAL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    yield
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                          text=True, env=full_env).stdout
+
+
+@dataclass
+class Reg:
+    """A registry in a real temporary git repository, driven through the real CLI."""
+
+    root: Path
+    runner: CliRunner
+
+    def aireg(self, *args: str, as_: str = ADMIN, input: str | None = None,
+              env: dict[str, str] | None = None) -> Any:
+        """Run `aireg ARGS` in the registry as the person `as_` (git's user.email)."""
+        run_env = {
+            "GIT_CONFIG_COUNT": "2",
+            "GIT_CONFIG_KEY_0": "user.email", "GIT_CONFIG_VALUE_0": as_,
+            "GIT_CONFIG_KEY_1": "user.name", "GIT_CONFIG_VALUE_1": as_.split("@")[0].title(),
+            **(env or {}),
+        }
+        return self.runner.invoke(app, ["--registry", str(self.root), *args], input=input,
+                                  env=run_env)
+
+    def ok(self, *args: str, as_: str = ADMIN, **kw: Any) -> Any:
+        result = self.aireg(*args, as_=as_, **kw)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def git(self, *args: str) -> str:
+        return git(self.root, *args)
+
+    def read(self, rel: str) -> str:
+        return (self.root / rel).read_text()
+
+    def load(self, rel: str) -> Any:
+        from aireg import yamlio
+
+        return yamlio.load(self.read(rel), rel)
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text))
+
+    def commit_all(self, message: str = "hand edit", as_: str = ADMIN) -> None:
+        self.git("add", "-A")
+        git(self.root, "commit", "-q", "-m", message,
+            env={"GIT_AUTHOR_EMAIL": as_, "GIT_COMMITTER_EMAIL": as_,
+                 "GIT_AUTHOR_NAME": as_.split("@")[0], "GIT_COMMITTER_NAME": as_.split("@")[0]})
+
+    def head_message(self, rev: str = "HEAD") -> str:
+        return self.git("log", "-1", "--format=%B", rev)
+
+    def commit_count(self) -> int:
+        return int(self.git("rev-list", "--count", "HEAD").strip())
+
+
+ACME_CONFIG = """\
+schema: aireg/v1
+organization: Acme
+departments:
+  marketing: {members: [les@acme.example, ana@acme.example]}
+  engineering: {}
+  sales: {}
+roles:
+  security: [cto@acme.example]
+  caio: [caio@acme.example]
+  admins: [admin@acme.example]
+data_classes: [public, synthetic, internal, confidential, customer-personal, regulated]
+policy:
+  pilot_data: [public, synthetic]
+  measure_within_days: 90
+  reassess_every_days: 180
+  require_signed_reviews: false
+  allowed_signers: .aireg/allowed_signers
+security_checklist:
+  - id: data-classes
+    ask: Is every data class the tool will see allowed to leave for this vendor?
+  - id: training
+    ask: Is the vendor barred from training on our data?
+"""
+
+
+@pytest.fixture
+def reg(tmp_path: Path) -> Reg:
+    """A registry made by `aireg init`, with Acme's config committed by the admin."""
+    runner = CliRunner()
+    root = tmp_path / "acme"
+    result = runner.invoke(app, ["init", str(root), "--org", "Acme"])
+    assert result.exit_code == 0, result.output
+    r = Reg(root, runner)
+    (root / "aireg.yaml").write_text(ACME_CONFIG)
+    r.commit_all("configure Acme")
+    return r
