@@ -18,12 +18,13 @@ from aireg.records import Stage
 from aireg.repo import Registry, today
 
 YES = "yes"
+DOMAIN = "example.com"  # the sample people's addresses, whoever runs `aireg init --example`
 
 
 def populate(root: Path, admin: Identity) -> list[str]:
     """Add the sample tools to a fresh registry; returns their ids."""
     reg = Registry(root)
-    domain = admin.email.split("@", 1)[1]
+    domain = DOMAIN
     now = today()
 
     def who(name: str) -> Identity:

@@ -61,7 +61,7 @@ def init(path: Path, org: str | None, example: bool) -> InitResult:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if rel == CONFIG_FILE:
                 org_name = org or root.name
-                domain = actor.email.split("@", 1)[1]
+                from aireg.example import DOMAIN as domain
 
                 def mutate(cfg: object, org_name: str = org_name, domain: str = domain) -> None:
                     assert isinstance(cfg, dict)

@@ -25,8 +25,11 @@ def _make(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     # NO_COLOR and a stream that is not a terminal both mean plain text (rich honours both);
     # soft wrapping keeps each message one line, so it can be grepped and copied whole.
+    # Piped output is for grep and less: never wrap a table row into several lines.
+    width = None if stream.isatty() else 1000
     return Console(
         file=stream,
+        width=width,
         highlight=False,
         soft_wrap=True,
         no_color="NO_COLOR" in os.environ,
