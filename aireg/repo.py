@@ -89,8 +89,12 @@ def read_file(root: Path, rel: str) -> RecordFile:
     return RecordFile(rel, raw.decode("utf-8-sig"), data)
 
 
-def write_text_atomic(path: Path, text: str, label: str | None = None) -> None:
-    """Write a file whole or not at all: a temporary file beside it, fsync, then a rename."""
+def write_text_atomic(path: Path, text: str, label: str | None = None, *,
+                      fsync: bool = True) -> None:
+    """Write a file whole or not at all: a temporary file beside it, fsync, then a rename.
+
+    Bulk writers (import) pass fsync=False and call os.sync() once before they commit.
+    """
     label = label or str(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +106,8 @@ def write_text_atomic(path: Path, text: str, label: str | None = None) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
         os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -186,8 +191,8 @@ class Registry:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write_atomic(self, rel: str, text: str) -> None:
-        write_text_atomic(self.root / rel, text, rel)
+    def write_atomic(self, rel: str, text: str, *, fsync: bool = True) -> None:
+        write_text_atomic(self.root / rel, text, rel, fsync=fsync)
 
     def ensure_unchanged(self, rel: str) -> None:
         """Refuse to act on a record that has uncommitted edits of its own."""

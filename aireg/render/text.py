@@ -163,3 +163,27 @@ def audit(result: Any) -> None:
                     + (f" [{p.commit[:12]} by {p.author}]" if p.commit else ""),
                     markup=False, style="red")
     info(f"{len(rows)} decision(s), {len(result.problems)} problem(s).")
+
+
+def imported(result: Any) -> None:
+    """What an import created, merged and skipped, and why."""
+    p = result.plan
+    c = p.counts()
+    verb = "Would create" if result.dry_run else "Created"
+    for r in p.records:
+        echo(f"created  {r.id}  ({r.data.get('stage')}, {r.data.get('department')}; row {r.source_row})")
+    for m in p.merged:
+        echo(f"merged   row {m.row} into {m.into}: {m.reason}")
+    for s in p.skipped:
+        echo(f"skipped  row {s.row}: {s.reason}")
+    if p.new_departments:
+        info(f"{'Would add' if result.dry_run else 'Added'} {len(p.new_departments)} "
+             f"department(s) to aireg.yaml: {', '.join(p.new_departments)}.")
+    tail = f" in commit {result.commit[:12]}" if result.commit else ""
+    info(f"{verb} {c['records']} record(s){tail} from {c['rows_read']} row(s): "
+         f"{c['merged']} merged, {c['skipped']} skipped, {c['filtered']} filtered out"
+         + (f", {c['extra_entries']} extra product entries from split cells"
+            if c["extra_entries"] else "") + ".")
+    if not result.dry_run and c["records"]:
+        info("Imported records keep only what the source knew; `aireg validate` lists what "
+             "each still needs (no review or measurement is invented).")
