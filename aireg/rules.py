@@ -143,10 +143,20 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
     for left in stage.left:
         if left is Stage.SECURITY:
             continue  # judged with the review below
+        # One problem per section, so a record missing a whole step reads as one sentence.
+        by_section: dict[str, list[records.Requirement]] = {}
         for req in records.missing(data, left):
-            out.add(req.field, f"the tool is in {stage}, so its {left} step is done, but "
-                    f"{req.field} ({req.what}) is missing or incomplete; fill it in.",
-                    "incomplete-stage")
+            by_section.setdefault(req.field.split(".")[0], []).append(req)
+        for section, reqs in by_section.items():
+            if len(reqs) == 1:
+                req = reqs[0]
+                out.add(req.field, f"the tool is in {stage}, so its {left} step is done, but "
+                        f"{req.field} ({req.what}) is missing or incomplete; fill it in.",
+                        "incomplete-stage")
+            else:
+                fields = ", ".join(r.field.split(".", 1)[-1] for r in reqs)
+                out.add(section, f"the tool is in {stage}, so its {left} step is done, but "
+                        f"{section} lacks {fields}; fill them in.", "incomplete-stage")
     if stage is Stage.RETIRED and not data.get("retired"):
         out.add("stage", "the tool is retired but has no retired section (date, reason); "
                 "retire it with `aireg retire`.", "incomplete-stage")
