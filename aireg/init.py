@@ -82,6 +82,11 @@ def init(path: Path, org: str | None, example: bool) -> InitResult:
             else:
                 shutil.copyfile(src, dest)
             written.append(rel)
+        # The template's CODEOWNERS is a placeholder: write the one the new roles give.
+        from aireg import codeowners, config
+
+        write_text_atomic(root / codeowners.FILE, codeowners.render(config.load(root)),
+                          codeowners.FILE)
         commit = git.commit_paths(written, INIT_MESSAGE.format(org=org or root.name), actor)
     except BaseException:
         for rel in written:

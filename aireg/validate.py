@@ -93,6 +93,7 @@ def check_working_tree(
     result.problems.extend(cfg_problems)
     if cfg is None:
         return result
+    _check_codeowners(reg, cfg, paths, result)
     all_files = reg.tool_files()
     ids = frozenset(
         r[6:-5] for r in all_files if r.endswith(".yaml")
@@ -120,6 +121,19 @@ def check_working_tree(
         result.files += 1
         result.problems.extend(_check_file(rf, ctx))
     return result
+
+
+def _check_codeowners(reg: Registry, cfg: config_mod.Config, paths: Sequence[str],
+                      result: Result) -> None:
+    """A stale CODEOWNERS is a warning: on a whole-registry check, or when a PATH names it
+    or aireg.yaml (a pre-commit run on a changed aireg.yaml)."""
+    from aireg import codeowners
+
+    if paths and not {config_mod.CONFIG_FILE, codeowners.FILE} & set(normalize_paths(reg, paths)):
+        return
+    stale = codeowners.stale_problem(reg.root, cfg)
+    if stale is not None:
+        result.problems.append(stale)
 
 
 def _check_file(rf: RecordFile, ctx: rules.Context) -> list[Problem]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aireg.cli.common import registry
+from aireg.cli.common import ToolId, registry
 from aireg.cli.main import app
 
 
@@ -81,3 +81,49 @@ def import_(
         machine.json_out(result.as_dict())
     else:
         text.imported(result)
+
+
+@app.command(rich_help_panel="Registry")
+def codeowners(
+    ctx: typer.Context,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only compare: exit 1, with a diff, when CODEOWNERS is stale.")] = False,
+) -> None:
+    """Write CODEOWNERS from aireg.yaml's roles and commit it alone (admins only)."""
+    from aireg import codeowners as co
+    from aireg.render.console import echo, info
+
+    reg = registry(ctx)
+    if check:
+        diff = co.check(reg.root, reg.config)
+        if diff is None:
+            info(f"{co.FILE} matches aireg.yaml.")
+            return
+        if diff:
+            echo(diff.rstrip("\n"))
+        raise co.out_of_date(missing=not diff)
+    result = co.update(reg)
+    if result.commit is None:
+        info(f"{co.FILE} already matches aireg.yaml; nothing to commit.")
+    else:
+        info(f"{co.FILE}: written from aireg.yaml; committed {result.commit[:12]}")
+
+
+@app.command(rich_help_panel="The six steps")
+def edit(
+    ctx: typer.Context,
+    tool: ToolId,
+) -> None:
+    """Edit a record in $VISUAL or $EDITOR, then validate and commit it, or keep it and explain."""
+    from aireg import editing
+    from aireg.render import text
+    from aireg.render.console import info
+
+    reg = registry(ctx)
+    actor = reg.git.identity().email
+    opened = editing.open_record(reg, tool, actor)
+    editing.run_editor(reg.root / opened.rel)
+    if editing.unchanged(reg, opened):
+        info(f"{opened.rel}: no change; nothing committed.")
+        return
+    text.done(editing.commit(reg, opened, editing.judge(reg, opened)))
