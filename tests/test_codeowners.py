@@ -1,15 +1,15 @@
-"""`aireg codeowners`: CODEOWNERS derived from aireg.yaml, written by admins, checked by validate."""
+"""`aireg codeowners`: CODEOWNERS from aireg.yaml, written by admins, checked by validate."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from conftest import ACME_CONFIG, ADMIN, Reg
 from typer.testing import CliRunner
 
 from aireg import codeowners, config
 from aireg.cli.main import app
-from conftest import ACME_CONFIG, ADMIN, Reg
 
 CTO = "cto@acme.example"
 LES = "les@acme.example"
