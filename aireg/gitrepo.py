@@ -260,3 +260,154 @@ class Git:
         # A registry's history is its audit trail: refuse fast-forward-breaking surprises later.
         code, _, _ = self.run_full("symbolic-ref", "HEAD", "refs/heads/main")
         del code
+
+    # -- history (read by aireg.history; every call reads, none writes) --------------------
+
+    # Settings a user's git config could change that would alter what history reading sees:
+    # replacement objects (git replace) could swap a commit's content, and log.showSignature
+    # would print gpg output into the NUL-separated stream.
+    _HISTORY_OPTS = ("--no-replace-objects",)
+
+    def log_z(self, fmt: str, revs: Sequence[str], paths: Sequence[str] = (),
+              extra: Sequence[str] = ()) -> bytes:
+        """One `git log -z --raw` pass: for each commit `fmt`, then its changed files with
+        their blob ids (merges: the diff against their first parent; renames: a delete and an
+        add), oldest first, parents before children."""
+        args = [
+            *self._HISTORY_OPTS, "log", "-z", "--raw", "--no-abbrev", "--no-renames",
+            "--diff-merges=first-parent", "--root", "--no-show-signature", "--no-color",
+            "--no-ext-diff", "--no-textconv", "--encoding=UTF-8", f"--format={fmt}", *extra,
+            "--end-of-options", *revs, "--", *paths,
+        ]
+        return self.run(*args)
+
+    def rev_list(self, revs: Sequence[str], paths: Sequence[str] = (),
+                 extra: Sequence[str] = ()) -> list[str]:
+        """The commit ids `git rev-list` gives for the same revisions, paths and ordering."""
+        out = self.run(*self._HISTORY_OPTS, "rev-list", *extra, "--end-of-options", *revs,
+                       "--", *paths)
+        return out.decode("ascii", "replace").split()
+
+    def is_shallow(self) -> bool:
+        return self.text("rev-parse", "--is-shallow-repository") == "true"
+
+    def shallow_commits(self) -> set[str]:
+        """The commits at the edge of a shallow clone: their parents were not fetched."""
+        if not self.is_shallow():
+            return set()
+        path = Path(self.text("rev-parse", "--git-path", "shallow"))
+        if not path.is_absolute():
+            path = self.root / path
+        try:
+            return set(path.read_text(encoding="ascii").split())
+        except OSError:
+            return set()
+
+    def has_commit(self, rev: str) -> bool:
+        code, _, _ = self.run_full("cat-file", "-e", f"{rev}^{{commit}}")
+        return code == 0
+
+    def cat_file(self) -> CatFile:
+        """One `git cat-file --batch` process for many object reads (use it in a `with`)."""
+        return CatFile(self.root)
+
+
+class CatFile:
+    """Reads objects by id or `rev:path` through one persistent `git cat-file --batch`.
+
+    Requests are written by a helper thread while answers are read, so a long list of
+    reads costs one process and no round trip per object.
+    """
+
+    def __init__(self, root: Path) -> None:
+        import subprocess
+
+        env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+        try:
+            self._proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"], cwd=str(root), env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+        except FileNotFoundError as exc:
+            raise EnvError(
+                "git is not installed or not on PATH; install git (e.g. apt install git) "
+                "and run the command again."
+            ) from exc
+        self.root = root
+
+    def __enter__(self) -> CatFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        proc = self._proc
+        if proc.poll() is None:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except Exception:  # a stuck reader must not hang aireg
+                proc.kill()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def read(self, spec: str) -> tuple[str, str, bytes] | None:
+        """(object id, type, content) of `spec`, or None when it does not exist."""
+        return self.read_many([spec])[0]
+
+    def read_many(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+        """Each spec's (object id, type, content), or None where it does not exist."""
+        import threading
+
+        if not specs:
+            return []
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        # A newline would end the request early and shift every later answer: such a spec
+        # (only possible in a path) is asked as a name that cannot exist.
+        lines = [(s if "\n" not in s and "\r" not in s else "0" * 40) for s in specs]
+        payload = "".join(f"{s}\n" for s in lines).encode("utf-8", "surrogateescape")
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(payload)
+                proc.stdin.flush()
+            except BaseException as exc:  # reported by the reader below
+                failed.append(exc)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        out: list[tuple[str, str, bytes] | None] = []
+        read = proc.stdout.read
+        readline = proc.stdout.readline
+        try:
+            for _ in lines:
+                header = readline()
+                if not header:
+                    raise EnvError(
+                        f"{self.root}: git cat-file stopped while reading history; check that "
+                        "the repository is not corrupt (git fsck)."
+                    )
+                parts = header.rstrip(b"\n").split(b" ")
+                if len(parts) == 3 and parts[2].isdigit():
+                    size = int(parts[2])
+                    data = read(size)
+                    read(1)  # the newline after the content
+                    out.append((parts[0].decode("ascii"), parts[1].decode("ascii"), data))
+                else:  # "<spec> missing" or "<spec> ambiguous"
+                    out.append(None)
+        except BaseException:
+            proc.kill()  # the writer may be blocked on a full pipe: end it
+            raise
+        finally:
+            writer.join()
+        if failed:
+            raise EnvError(f"{self.root}: git cat-file could not be fed ({failed[0]}).")
+        return out
