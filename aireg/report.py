@@ -1,0 +1,700 @@
+"""The CAIO's report: funnel, security queue, time in stage, due work, impact and overlaps.
+
+`build(reg)` gathers everything as plain data (reading each record once and the history of
+``tools/`` in ONE ``git log`` pass); `render(data, fmt)` turns it into Markdown, one
+self-contained HTML page, or JSON. The report decides nothing: a Chief AI Officer connects
+teams, so every overlap names the teams that should talk and says why, and no more.
+
+JSON shape (``aireg report --format json``; keys are stable, new keys may be added)::
+
+    {
+      "report": "aireg/report/v1",
+      "organization": "Acme",
+      "generated": "2026-11-23",          # today (AIREG_TODAY honoured)
+      "head": "<commit id>" | null,        # the commit the history was read up to
+      "tools": 8,                          # records read
+      "unreadable": ["tools/x.yaml"],      # files in tools/ that could not be parsed (skipped)
+      "funnel": {
+        "stages": ["purpose", ... "active", "rejected", "retired"],   # plus any invalid
+        "departments": ["marketing", ...],  # configured ones first, then unknown ones
+        "counts": {"<department>": {"<stage>": n}},                   # every cell present
+        "by_stage": {"<stage>": n}, "by_department": {"<department>": n}
+      },
+      "security_queue": [                  # tools in `security`, longest wait first
+        {"id", "name", "vendor", "department", "owner", "waiting_since": "YYYY-MM-DD",
+         "days_waiting": int, "data": [classes] | null, "last_decision": str | null}
+      ],
+      "stage_times": [                     # one per workflow stage, in order
+        {"stage", "completed": n, "median_days": float | null, "mean_days": float | null,
+         "max_days": int | null, "current": n, "current_max_days": int | null}
+      ],
+      "tool_times": [                      # per tool, from git
+        {"id", "department", "stage", "since": "YYYY-MM-DD", "days_in_stage": {"<stage>": int}}
+      ],
+      "due": [                             # measurements and reassessments, within 30 days
+        {"tool", "owner", "department", "kind": "measure" | "reassess", "due", "since",
+         "overdue": bool, "days": int}     # days < 0: that many days overdue
+      ],
+      "impact": {
+        "tools": [{"id", "name", "department", "stage", "metrics": [
+            {"metric", "unit", "baseline", "current", "measured", "change": float | null,
+             "change_pct": float | null}]}],          # latest entry per metric
+        "departments": [{"department", "deployed": n, "measured": n, "metrics": n,
+                         "unmeasured": [ids]}]        # deployed: stage impact or active
+      },
+      "overlaps": [
+        {"kind": "product" | "vendor" | "purpose", "label": str,
+         "departments": [str], "tools": [{"id", "name", "department", "stage", "owner"}],
+         "similarity": float | null, "shared_words": [str], "sentence": str}
+      ]
+    }
+
+Times come from git: a tool enters a stage on the committer date of the commit whose
+``Aireg-Stage: <from> -> <to>`` trailer names it (committer dates, like the review queue),
+and enters its first stage when its file is added (``aireg propose`` or ``aireg import``).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from aireg import due as due_mod
+from aireg import names
+from aireg.records import STAGE_NAMES, TOOLS_DIR, WORKFLOW, Stage, is_valid_date, parse_stage
+
+if TYPE_CHECKING:
+    from aireg.config import Config
+    from aireg.repo import Registry
+
+REPORT_SCHEMA = "aireg/report/v1"
+FORMATS = ("md", "html", "json")
+DUE_WITHIN_DAYS = 30
+
+# Similar purpose, tuned on the 3,611 purposes of the OMB 2025 use-case inventory. Plain
+# Jaccard over every word matched boilerplate ("increased efficiency and productivity")
+# across agencies at any threshold that found real pairs, so words used by more than
+# COMMON_SHARE of all tools (at least COMMON_MIN tools) say nothing and are left out; then a
+# pair needs MIN_SHARED informative words and a Jaccard index of at least
+# PURPOSE_THRESHOLD. On that inventory this keeps 67 cross-agency pairs (redaction of
+# body-camera video, licence-plate readers, coding survey answers, legal research, ...);
+# 0.15 added 189 more, mostly two shared generic words.
+PURPOSE_THRESHOLD = 0.2
+MIN_SHARED = 3
+COMMON_SHARE = 0.03
+COMMON_MIN = 3
+
+# Words that say nothing about WHICH problem a tool solves: the effort-and-benefit language
+# of the inventory's most common words (used by more than 3% of its 3,611 purposes), hand-
+# picked to leave out domain words that were common there (code, search, security, text),
+# plus the units of time people measure effort in. Needed because a small registry has too
+# few tools for the frequency rule above to learn them.
+GENERIC_WORDS = """
+    data improve time provide reduce identify information efficiency support manual system
+    enhance enabling automated increased processing help need management process based users
+    operational required staff high including allow benefits cost service create quality
+    intended efficient faster resources making savings quickly assist case potential
+    applications across large work effective tasks accuracy capabilities access ensure better
+    project accurate effort currently program integrated problem agency related relevant
+    mission significant solve understanding streamline accelerate new results workflows
+    available consuming designed leveraging team solution product complex productivity focus
+    ability purpose informed specific technology expected issues leads activities methods
+    utilize outcomes additional organization aims challenges critical existing level various
+    driven multiple like limited advanced areas determine make intensive perform consistent
+    take takes took day days hour hours minute minutes week weeks month months year years
+    first one two three four five ten fifty half each every less fewer same faster quicker
+    """
+
+_DEPLOYED = frozenset({Stage.IMPACT.value, Stage.ACTIVE.value})
+_EVALUATING = frozenset({Stage.PURPOSE.value, Stage.USERS.value, Stage.PILOT.value,
+                         Stage.SECURITY.value})
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How many tools each department has in each stage."""
+
+    stages: tuple[str, ...]
+    departments: tuple[str, ...]
+    counts: Mapping[str, Mapping[str, int]]
+
+    @property
+    def by_stage(self) -> dict[str, int]:
+        return {s: sum(self.counts[d][s] for d in self.departments) for s in self.stages}
+
+    @property
+    def by_department(self) -> dict[str, int]:
+        return {d: sum(self.counts[d].values()) for d in self.departments}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stages": list(self.stages),
+            "departments": list(self.departments),
+            "counts": {d: dict(self.counts[d]) for d in self.departments},
+            "by_stage": self.by_stage,
+            "by_department": self.by_department,
+        }
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """Days tools spent in one stage: those that left it, and those still in it."""
+
+    stage: str
+    completed: tuple[int, ...]
+    current: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        done = self.completed
+        return {
+            "stage": self.stage,
+            "completed": len(done),
+            "median_days": float(statistics.median(done)) if done else None,
+            "mean_days": round(statistics.fmean(done), 1) if done else None,
+            "max_days": max(done) if done else None,
+            "current": len(self.current),
+            "current_max_days": max(self.current) if self.current else None,
+        }
+
+
+@dataclass(frozen=True)
+class Member:
+    """A tool as an overlap names it."""
+
+    id: str
+    name: str
+    department: str
+    stage: str
+    owner: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "department": self.department,
+                "stage": self.stage, "owner": self.owner}
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Tools in different departments that share a product, a vendor or a purpose."""
+
+    kind: str  # product | vendor | purpose
+    label: str
+    tools: tuple[Member, ...]
+    sentence: str
+    similarity: float | None = None
+    shared_words: tuple[str, ...] = ()
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.department for m in self.tools))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "label": self.label, "departments": list(self.departments),
+            "tools": [m.as_dict() for m in self.tools],
+            "similarity": None if self.similarity is None else round(self.similarity, 3),
+            "shared_words": list(self.shared_words), "sentence": self.sentence,
+        }
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, as plain data; `as_dict()` is the documented JSON."""
+
+    organization: str
+    generated: date
+    head: str | None
+    tools: int
+    unreadable: tuple[str, ...]
+    funnel: Funnel
+    security_queue: tuple[Mapping[str, Any], ...]
+    stage_times: tuple[StageTime, ...]
+    tool_times: tuple[Mapping[str, Any], ...]
+    due: tuple[due_mod.DueItem, ...]
+    impact_tools: tuple[Mapping[str, Any], ...]
+    impact_departments: tuple[Mapping[str, Any], ...]
+    overlaps: tuple[Overlap, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "report": REPORT_SCHEMA,
+            "organization": self.organization,
+            "generated": self.generated.isoformat(),
+            "head": self.head,
+            "tools": self.tools,
+            "unreadable": list(self.unreadable),
+            "funnel": self.funnel.as_dict(),
+            "security_queue": [dict(q) for q in self.security_queue],
+            "stage_times": [s.as_dict() for s in self.stage_times],
+            "tool_times": [dict(t) for t in self.tool_times],
+            "due": [i.as_dict() for i in self.due],
+            "impact": {"tools": [dict(t) for t in self.impact_tools],
+                       "departments": [dict(d) for d in self.impact_departments]},
+            "overlaps": [o.as_dict() for o in self.overlaps],
+        }
+
+
+# -- building --------------------------------------------------------------------------------
+
+
+def build(reg: Registry) -> ReportData:
+    """Read the registry once (records, then one `git log` pass) and gather the report."""
+    from aireg.repo import today
+
+    day = today()
+    files = reg.read_all()
+    recs = [rf.record for rf in files if rf.rel.endswith(".yaml") and isinstance(rf.data, dict)]
+    unreadable = tuple(rf.rel for rf in files
+                       if rf.rel.endswith(".yaml") and not isinstance(rf.data, dict))
+    head = reg.git.head()
+    history = stage_history(_log_text(reg)) if head else {}
+    return compose(recs, reg.config, history, day, head, unreadable)
+
+
+def compose(recs: Sequence[Mapping[str, Any]], cfg: Config,
+            history: Mapping[str, ToolHistory], day: date, head: str | None = None,
+            unreadable: Iterable[str] = ()) -> ReportData:
+    """The report of these records and their history, on `day` (pure: no I/O)."""
+    entries = {str(r.get("id", "")): stage_entries(r, history.get(str(r.get("id", ""))), day)
+               for r in recs}
+    tool_times = tuple(_tool_time(r, entries[str(r.get("id", ""))], day) for r in recs)
+    impact_tools, impact_deps = impact(recs)
+    return ReportData(
+        organization=cfg.organization,
+        generated=day,
+        head=head,
+        tools=len(recs),
+        unreadable=tuple(unreadable),
+        funnel=funnel(recs, cfg.departments),
+        security_queue=tuple(security_queue(recs, entries, day)),
+        stage_times=tuple(stage_times(entries, day)),
+        tool_times=tool_times,
+        due=tuple(sorted(due_mod.due_items(recs, cfg.policy, day, DUE_WITHIN_DAYS),
+                         key=lambda i: (i.due, i.tool))),
+        impact_tools=tuple(impact_tools),
+        impact_departments=tuple(impact_deps),
+        overlaps=tuple(overlaps(recs)),
+    )
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def funnel(recs: Sequence[Mapping[str, Any]], departments: Iterable[str]) -> Funnel:
+    """Tools per stage per department; every configured department has a row, even empty."""
+    seen_deps = [_s(r.get("department")) or "(none)" for r in recs]
+    seen_stages = [_s(r.get("stage")) or "(none)" for r in recs]
+    deps = list(dict.fromkeys(departments))
+    deps += sorted(set(seen_deps) - set(deps))
+    # A stage value that is not a stage still counts, so the totals match `aireg list`.
+    stages = list(STAGE_NAMES) + sorted(set(seen_stages) - set(STAGE_NAMES))
+    counts: dict[str, dict[str, int]] = {d: dict.fromkeys(stages, 0) for d in deps}
+    for d, s in zip(seen_deps, seen_stages, strict=True):
+        counts[d][s] += 1
+    return Funnel(tuple(stages), tuple(deps), counts)
+
+
+# -- history: one git log pass ---------------------------------------------------------------
+
+# Fields git fills in (commit id, committer date) come first; the trailers, from the message,
+# come last and alone in their NUL-separated field: git refuses NUL in a message, so no text
+# in a message can pose as another commit or another field.
+_LOG_FORMAT = ("%x01%H%x00%cs%x00"
+               "%(trailers:key=Aireg-Tool,key=Aireg-Stage,unfold,separator=%x1f)")
+_HASH = re.compile(rb"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+@dataclass
+class ToolHistory:
+    """What git says about one tool: when its file was added and each stage change."""
+
+    added: date | None = None
+    moves: list[tuple[date, str, str]] = field(default_factory=list)  # (date, from, to)
+
+
+def _log_text(reg: Registry) -> bytes:
+    return bytes(reg.git.run(
+        "--no-replace-objects", "log", "-z", "--reverse", "--full-history", "--no-renames",
+        "--name-status", "--no-show-signature", "--no-color", "--no-ext-diff",
+        "--encoding=UTF-8", f"--format={_LOG_FORMAT}", "--end-of-options", "HEAD",
+        "--", f"{TOOLS_DIR}/"))
+
+
+def stage_history(raw: bytes) -> dict[str, ToolHistory]:
+    """Parse the log pass into each tool's history (oldest first)."""
+    out: dict[str, ToolHistory] = defaultdict(ToolHistory)
+    tokens = raw.split(b"\0")
+    i, when = 0, None
+    prefix = f"{TOOLS_DIR}/".encode()
+    while i < len(tokens):
+        tok = tokens[i].lstrip(b"\n")
+        if tok.startswith(b"\x01") and _HASH.match(tok[1:]) and i + 2 < len(tokens):
+            day_text = tokens[i + 1].decode("ascii", "replace")
+            when = date.fromisoformat(day_text) if is_valid_date(day_text) else None
+            trailers = _trailers(tokens[i + 2])
+            tool, move = trailers.get("Aireg-Tool"), trailers.get("Aireg-Stage")
+            if when and tool and move and "->" in move:
+                frm, _, to = (p.strip() for p in move.partition("->"))
+                out[tool].moves.append((when, frm, to))
+            i += 3
+            continue
+        if tok[:1] == b"A" and i + 1 < len(tokens) and tokens[i + 1].startswith(prefix):
+            path = tokens[i + 1].decode("utf-8", "replace")
+            if path.endswith(".yaml") and "/" not in path[len(prefix):] and when:
+                hist = out[path[len(prefix):-5]]
+                hist.added = hist.added or when
+            i += 2
+            continue
+        i += 2 if tok[:1] in (b"M", b"D", b"T") else 1
+    return dict(out)
+
+
+def _trailers(raw: bytes) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for part in raw.decode("utf-8", "replace").split("\x1f"):
+        key, sep, value = part.partition(":")
+        if sep and key.strip() not in found:
+            found[key.strip()] = value.strip()
+    return found
+
+
+def stage_entries(rec: Mapping[str, Any], hist: ToolHistory | None,
+                  day: date) -> list[tuple[str, date]]:
+    """The stages a tool went through and the day it entered each, oldest first."""
+    current = _s(rec.get("stage"))
+    created = _s(rec.get("created"))
+    start = (hist.added if hist and hist.added else None) or (
+        date.fromisoformat(created) if is_valid_date(created) else day)
+    moves = hist.moves if hist else []
+    entries = [(moves[0][1] if moves else current, start)]
+    for when, _frm, to in moves:
+        entries.append((to, when))
+    if entries[-1][0] != current:  # an uncommitted stage change: in it since today
+        entries.append((current, day))
+    return entries
+
+
+def _durations(entries: Sequence[tuple[str, date]], day: date) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for n, (stage, since) in enumerate(entries):
+        if n + 1 < len(entries):
+            out[stage] = out.get(stage, 0) + max(0, (entries[n + 1][1] - since).days)
+        elif (st := parse_stage(stage)) is not None and not st.is_exit:
+            out[stage] = out.get(stage, 0) + max(0, (day - since).days)
+    return out
+
+
+def _tool_time(rec: Mapping[str, Any], entries: Sequence[tuple[str, date]],
+               day: date) -> dict[str, Any]:
+    return {"id": _s(rec.get("id")), "department": _s(rec.get("department")),
+            "stage": _s(rec.get("stage")), "since": entries[-1][1].isoformat(),
+            "days_in_stage": _durations(entries, day)}
+
+
+def stage_times(entries: Mapping[str, Sequence[tuple[str, date]]],
+                day: date) -> list[StageTime]:
+    """For each workflow stage, the days of the tools that left it and of those still in it."""
+    done: dict[str, list[int]] = defaultdict(list)
+    now: dict[str, list[int]] = defaultdict(list)
+    for ents in entries.values():
+        for n, (stage, since) in enumerate(ents):
+            if n + 1 < len(ents):
+                done[stage].append(max(0, (ents[n + 1][1] - since).days))
+            elif stage in _EVALUATING | _DEPLOYED:
+                now[stage].append(max(0, (day - since).days))
+    return [StageTime(s.value, tuple(done[s.value]), tuple(now[s.value])) for s in WORKFLOW]
+
+
+def security_queue(recs: Sequence[Mapping[str, Any]],
+                   entries: Mapping[str, Sequence[tuple[str, date]]],
+                   day: date) -> list[dict[str, Any]]:
+    """Tools waiting for the security review, longest wait first (the keys of
+    `queries.review_queue`, with the wait counted from entering `security`)."""
+    rows: list[dict[str, Any]] = []
+    for r in recs:
+        if r.get("stage") != Stage.SECURITY.value:
+            continue
+        since = entries[_s(r.get("id"))][-1][1]
+        sec = r.get("security") if isinstance(r.get("security"), Mapping) else {}
+        assert isinstance(sec, Mapping)
+        review = sec.get("review") if isinstance(sec.get("review"), Mapping) else {}
+        assert isinstance(review, Mapping)
+        data = sec.get("data")
+        rows.append({
+            "id": _s(r.get("id")), "name": _s(r.get("name")), "vendor": r.get("vendor"),
+            "department": _s(r.get("department")), "owner": _s(r.get("owner")),
+            "waiting_since": since.isoformat(), "days_waiting": (day - since).days,
+            "data": [str(d) for d in data] if isinstance(data, list) else None,
+            "last_decision": review.get("decision"),
+        })
+    rows.sort(key=lambda w: (-w["days_waiting"], w["id"]))
+    return rows
+
+
+# -- impact ----------------------------------------------------------------------------------
+
+
+def _num(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def impact(recs: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Baseline against current per tool (latest entry per metric), and per department how
+    many deployed tools have been measured at all."""
+    tools = []
+    for r in recs:
+        entries = [m for m in (r.get("impact") or []) if isinstance(m, Mapping)] \
+            if isinstance(r.get("impact"), list) else []
+        latest: dict[str, Mapping[str, Any]] = {}
+        for m in entries:
+            key = _s(m.get("metric"))
+            if key and (key not in latest
+                        or _s(m.get("measured")) >= _s(latest[key].get("measured"))):
+                latest[key] = m
+        if not latest:
+            continue
+        metrics = []
+        for key, m in latest.items():
+            base, cur = _num(m.get("baseline")), _num(m.get("current"))
+            change = None if base is None or cur is None else round(cur - base, 4)
+            pct = (round(100 * (cur - base) / abs(base), 1)
+                   if base not in (None, 0.0) and cur is not None else None)
+            metrics.append({"metric": key, "unit": _s(m.get("unit")),
+                            "baseline": m.get("baseline"), "current": m.get("current"),
+                            "measured": _s(m.get("measured")), "change": change,
+                            "change_pct": pct})
+        tools.append({"id": _s(r.get("id")), "name": _s(r.get("name")),
+                      "department": _s(r.get("department")), "stage": _s(r.get("stage")),
+                      "metrics": metrics})
+    measured = {t["id"]: len(t["metrics"]) for t in tools}
+    deps: dict[str, dict[str, Any]] = {}
+    for r in recs:
+        if r.get("stage") not in _DEPLOYED:
+            continue
+        dep = deps.setdefault(_s(r.get("department")), {
+            "department": _s(r.get("department")), "deployed": 0, "measured": 0,
+            "metrics": 0, "unmeasured": []})
+        dep["deployed"] += 1
+        tid = _s(r.get("id"))
+        if measured.get(tid):
+            dep["measured"] += 1
+            dep["metrics"] += measured[tid]
+        else:
+            dep["unmeasured"].append(tid)
+    return tools, sorted(deps.values(), key=lambda d: d["department"])
+
+
+# -- overlaps --------------------------------------------------------------------------------
+
+
+def _member(r: Mapping[str, Any]) -> Member:
+    return Member(_s(r.get("id")), _s(r.get("name")), _s(r.get("department")),
+                  _s(r.get("stage")), _s(r.get("owner")))
+
+
+def _join(items: Sequence[str], limit: int = 6) -> str:
+    items = list(items)
+    if len(items) > limit:
+        items = [*items[:limit - 1], f"{len(items) - limit + 1} more"]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _depts(members: Iterable[Member]) -> list[str]:
+    return list(dict.fromkeys(m.department for m in members))
+
+
+def _with_ids(members: Sequence[Member]) -> str:
+    return _join([f"{m.department} ({m.id}, {m.stage})" for m in members])
+
+
+_ORDER = {s: n for n, s in enumerate(("active", "impact", "security", "pilot", "users",
+                                      "purpose", "rejected", "retired"))}
+
+
+def _sorted(members: Iterable[Member]) -> tuple[Member, ...]:
+    """The most advanced first: the team further along is the one others learn from."""
+    return tuple(sorted(members, key=lambda m: (_ORDER.get(m.stage, 99), m.department, m.id)))
+
+
+def _product_sentence(label: str, members: Sequence[Member]) -> str:
+    depts = _depts(members)
+    who = _join(depts)
+    both = "both" if len(depts) == 2 else "all"
+    ahead = [m for m in members if m.stage in _DEPLOYED]
+    behind = [m for m in members if m.stage in _EVALUATING]
+    rejected = [m for m in members if m.stage == Stage.REJECTED.value]
+    if rejected and (ahead or behind):
+        return (f"{who} should talk: they {both} chose {label}, and its security review "
+                f"rejected it for {_with_ids(rejected)}; the others should hear why before "
+                "they go further.")
+    if ahead and behind:
+        return (f"{who} should talk: they {both} chose {label}, and {_with_ids(ahead)} "
+                f"already passed its security review, so {_with_ids(behind)} can reuse that "
+                "review and its pilot findings instead of starting again.")
+    if ahead:
+        return (f"{who} should talk: they {both} use {label}, so they can share licences, "
+                "measurements and what each has learned.")
+    return (f"{who} should talk: they are {both} evaluating {label}, so one pilot and one "
+            "security review could serve them all.")
+
+
+def _vendor_sentence(label: str, members: Sequence[Member]) -> str:
+    depts = _depts(members)
+    products = _join(list(dict.fromkeys(names.product_display_name(m.name) for m in members)),
+                     limit=5)
+    both = "both" if len(depts) == 2 else "all"
+    return (f"{_join(depts)} should talk: they {both} use products from {label} ({products}), "
+            "so the vendor's terms, data-protection agreement and security assessment can be "
+            "shared.")
+
+
+def _purpose_sentence(members: Sequence[Member], words: Sequence[str]) -> str:
+    about = f" ({', '.join(words)})" if words else ""
+    deployed = [m for m in members if m.stage in _DEPLOYED]
+    if len(deployed) == len(members):
+        why = "so they can compare results"
+    elif deployed:
+        why = "so the teams still evaluating can learn from those already using theirs"
+    else:
+        why = "so they can compare approaches before running separate pilots"
+    tools = _join([f"{m.name} ({m.id})" for m in members], limit=4)
+    verb = "both" if len(members) == 2 else "all"
+    return (f"{_join(_depts(members))} should talk: {tools} {verb} describe a similar "
+            f"purpose{about}, {why}.")
+
+
+def overlaps(recs: Sequence[Mapping[str, Any]]) -> list[Overlap]:
+    """Tools in different departments with the same product, the same vendor, or a similar
+    purpose. Retired tools are left out: nobody runs them any more."""
+    live = [r for r in recs if r.get("stage") != Stage.RETIRED.value and r.get("id")]
+    found: list[Overlap] = []
+    product_key = {_s(r.get("id")): names.normalize_product(_s(r.get("name"))) for r in live}
+    by_product: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_vendor: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in live:
+        if key := product_key[_s(r.get("id"))]:
+            by_product[key].append(r)
+        vendor = _s(r.get("vendor")) or names.product_vendor(_s(r.get("name"))) or ""
+        if vkey := names.normalize_product(vendor):
+            by_vendor[vkey].append(r)
+    for group in by_product.values():
+        members = _sorted(_member(r) for r in group)
+        if len(_depts(members)) >= 2:
+            label = names.product_display_name(_s(group[0].get("name")))
+            found.append(Overlap("product", label, members, _product_sentence(label, members)))
+    for group in by_vendor.values():
+        members = _sorted(_member(r) for r in group)
+        products = {product_key[m.id] for m in members}
+        # One product is already a product overlap; a vendor overlap is about the contract.
+        if len(_depts(members)) >= 2 and len(products) >= 2:
+            label = _s(group[0].get("vendor")) or names.product_vendor(
+                _s(group[0].get("name"))) or ""
+            found.append(Overlap("vendor", label.strip(), members,
+                                 _vendor_sentence(label.strip(), members)))
+    found.extend(_purpose_overlaps(live, product_key))
+    rank = {"product": 0, "vendor": 1, "purpose": 2}
+    found.sort(key=lambda o: (rank[o.kind], -len(o.departments), -(o.similarity or 0),
+                              o.label.lower()))
+    return found
+
+
+def _purpose_text(r: Mapping[str, Any]) -> str:
+    p = r.get("purpose") if isinstance(r.get("purpose"), Mapping) else {}
+    assert isinstance(p, Mapping)
+    return f"{_s(p.get('problem'))}\n{_s(p.get('goal'))}"
+
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
+
+
+def _surface(stems: Iterable[str], text: str) -> dict[str, str]:
+    """The word as written for each stem (the first spelling in `text`)."""
+    want, out = set(stems), {}
+    for w in _WORD.findall(text):
+        for stem in names.purpose_tokens(w.lower()):
+            if stem in want and stem not in out:
+                out[stem] = w.lower()
+    return out
+
+
+def _purpose_overlaps(live: Sequence[Mapping[str, Any]],
+                      product_key: Mapping[str, str]) -> list[Overlap]:
+    """Pairs of tools in different departments whose purposes share enough informative words,
+    grouped by the words they share: many teams with one common task (the 20 tasks of the
+    COTS inventory) become one overlap naming them all, not every pair of them."""
+    texts = [_purpose_text(r) for r in live]
+    toks = [names.purpose_tokens(t) for t in texts]
+    df = Counter(w for t in toks for w in t)
+    cap = max(COMMON_MIN, COMMON_SHARE * len(live))
+    generic = names.purpose_tokens(GENERIC_WORDS)
+    info = [frozenset(w for w in t if df[w] <= cap and w not in generic) for t in toks]
+    index: dict[str, list[int]] = defaultdict(list)
+    for n, t in enumerate(info):
+        for w in t:
+            index[w].append(n)
+    deps = [_s(r.get("department")) for r in live]
+    groups: dict[frozenset[str], tuple[set[int], list[float]]] = {}
+    for i, ti in enumerate(info):
+        if len(ti) < MIN_SHARED:
+            continue
+        shared: Counter[int] = Counter()
+        for w in ti:
+            for j in index[w]:
+                if j > i and deps[j] != deps[i]:
+                    shared[j] += 1
+        for j, k in shared.items():
+            if k < MIN_SHARED:
+                continue
+            sim = k / len(ti | info[j])
+            pi, pj = product_key[_s(live[i].get("id"))], product_key[_s(live[j].get("id"))]
+            if sim < PURPOSE_THRESHOLD or (pi and pi == pj):
+                continue  # one product in two departments is already a product overlap
+            pair, sims = groups.setdefault(ti & info[j], (set(), []))
+            pair.update((i, j))
+            sims.append(sim)
+    found = []
+    for words, (idx, sims) in groups.items():
+        members = _sorted(_member(live[n]) for n in idx)
+        if len(_depts(members)) < 2:
+            continue
+        common = sorted(words, key=lambda w: (df[w], w))[:5]
+        spelled = _surface(common, "\n".join(texts[n] for n in sorted(idx)[:4]))
+        shown = tuple(spelled.get(w, w) for w in common)
+        label = ", ".join(shown)
+        found.append(Overlap("purpose", label, members, _purpose_sentence(members, shown),
+                             min(sims), shown))
+    return found
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def render(data: ReportData, fmt: str) -> str:
+    """The report as Markdown (`md`), one self-contained HTML page (`html`) or JSON."""
+    if fmt == "json":
+        from aireg.render import machine
+
+        return machine.json_text(data.as_dict())
+    if fmt == "md":
+        from aireg.render import report_md
+
+        return report_md.render(data.as_dict())
+    if fmt == "html":
+        from aireg.render import report_html
+
+        return report_html.render(data.as_dict())
+    from aireg.errors import UsageError
+
+    raise UsageError(f"--format {fmt}: write one of {', '.join(FORMATS)}.")
