@@ -78,12 +78,14 @@ class TextFormat(str, Enum):
     json = "json"
 
 
-def tool_ids(incomplete: str) -> list[str]:
-    """Shell completion of tool ids (from the registry around the working directory)."""
+def tool_ids(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of tool ids: from --registry (or AIREG_REGISTRY) when the command
+    line gives one, else from the registry around the working directory."""
     try:
         from aireg.repo import Registry
 
-        return sorted(i for i in Registry.find().ids() if i.startswith(incomplete))
+        explicit = ctx.find_root().params.get("registry")
+        return sorted(i for i in Registry.find(explicit).ids() if i.startswith(incomplete))
     except Exception:  # completion must never fail loudly
         return []
 

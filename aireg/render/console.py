@@ -23,16 +23,19 @@ def _make(stderr: bool) -> Console:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    # NO_COLOR and a stream that is not a terminal both mean plain text (rich honours both);
-    # soft wrapping keeps each message one line, so it can be grepped and copied whole.
+    # NO_COLOR and a stream that is not a terminal both mean plain text. Rich drops only the
+    # colours for NO_COLOR and keeps bold and dim, so no colour system at all: not one escape
+    # code. Soft wrapping keeps each message one line, so it can be grepped and copied whole.
     # Piped output is for grep and less: never wrap a table row into several lines.
     width = None if stream.isatty() else 1000
+    plain = bool(os.environ.get("NO_COLOR"))
     return Console(
         file=stream,
         width=width,
         highlight=False,
         soft_wrap=True,
-        no_color="NO_COLOR" in os.environ,
+        no_color=plain,
+        color_system=None if plain else "auto",
         emoji=False,
     )
 
@@ -76,4 +79,4 @@ def error(text: str) -> None:
 
 
 def _colour() -> bool:
-    return "NO_COLOR" not in os.environ and sys.stderr.isatty()
+    return not os.environ.get("NO_COLOR") and sys.stderr.isatty()

@@ -141,7 +141,10 @@ def problems(result: Any) -> None:
     summary = (f"{result.files} file(s)"
                + (f", {result.commits} commit(s)" if result.commits else "")
                + f" checked: {n_err} error(s), {n_warn} warning(s).")
-    err().print(summary if n_err else f"{summary} Valid.", markup=False)
+    from aireg.render.console import state
+
+    if not state.quiet:  # --quiet: the problems (data) and the exit code say it all
+        err().print(summary if n_err else f"{summary} Valid.", markup=False)
 
 
 def due(items: Sequence[Any]) -> None:
