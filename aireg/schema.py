@@ -8,6 +8,7 @@ lists every error with its path, and each error becomes a sentence with the fix.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import json
@@ -25,7 +26,9 @@ def template_dir() -> Path:
     try:
         from importlib.resources import files
 
-        path = Path(str(files("aireg._template")))
+        # Through the regular package `aireg`: aireg._template has no __init__.py, and
+        # files() of such a namespace package is a MultiplexedPath, whose str() is no path.
+        path = Path(str(files("aireg").joinpath("_template")))
         if (path / "aireg.yaml").is_file():
             return path
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - a broken install
@@ -45,7 +48,9 @@ def load_schema(kind: Kind) -> dict[str, Any]:
 def _fast(kind: Kind) -> Callable[[Any], Any]:
     import fastjsonschema
 
-    return fastjsonschema.compile(load_schema(kind))  # type: ignore[no-any-return]
+    # A copy: fastjsonschema rewrites the $refs of the schema it compiles in place, and the
+    # cached schema is also what `aireg schema` prints.
+    return fastjsonschema.compile(copy.deepcopy(load_schema(kind)))  # type: ignore[no-any-return]
 
 
 @functools.cache
