@@ -8,16 +8,15 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Reg
 from typer.testing import CliRunner
 
 from aireg.cli.main import app
 from aireg.records import SCHEMA_MODELINE
-from conftest import Reg
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL_SCHEMA = ROOT / "registry-template" / "schema" / "tool.schema.json"
@@ -28,7 +27,7 @@ LES = "les@acme.example"
 
 def tool(name: str) -> str:
     found = BIN / name
-    assert found.exists(), f"{name} is not installed; install the test extras: pip install -e '.[test]'"
+    assert found.exists(), f"{name} is missing; install the test extras: pip install -e '.[test]'"
     return str(found)
 
 
@@ -268,8 +267,3 @@ def test_every_record_aireg_writes_carries_the_schema_modeline(reg: Reg, tmp_pat
     printed = CliRunner().invoke(app, ["schema"])
     assert json.loads(printed.stdout) == json.loads(TOOL_SCHEMA.read_text())
 
-
-def test_modeline_text() -> None:
-    # The modeline is the one yaml-language-server (VS Code's YAML extension) reads.
-    assert SCHEMA_MODELINE == textwrap.dedent(
-        "# yaml-language-server: $schema=../schema/tool.schema.json\n")
