@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -281,6 +281,18 @@ class Git:
         ]
         return self.run(*args)
 
+    def log_z_stream(self, fmt: str, revs: Sequence[str], paths: Sequence[str] = (),
+                     extra: Sequence[str] = ()) -> LogStream:
+        """Like log_z, but read while git writes it (use it in a `with`): the caller's work on
+        the first commits overlaps git's diffing of the next ones."""
+        args = [
+            *self._HISTORY_OPTS, "log", "-z", "--raw", "--no-abbrev", "--no-renames",
+            "--diff-merges=first-parent", "--root", "--no-show-signature", "--no-color",
+            "--no-ext-diff", "--no-textconv", "--encoding=UTF-8", f"--format={fmt}", *extra,
+            "--end-of-options", *revs, "--", *paths,
+        ]
+        return LogStream(self, args)
+
     def rev_list(self, revs: Sequence[str], paths: Sequence[str] = (),
                  extra: Sequence[str] = ()) -> list[str]:
         """The commit ids `git rev-list` gives for the same revisions, paths and ordering."""
@@ -310,6 +322,57 @@ class Git:
     def cat_file(self) -> CatFile:
         """One `git cat-file --batch` process for many object reads (use it in a `with`)."""
         return CatFile(self.root)
+
+
+class LogStream:
+    """A running `git log` whose output is read in chunks; stopping early ends the process."""
+
+    def __init__(self, git: Git, args: Sequence[str]) -> None:
+        import subprocess
+
+        self.git = git
+        self.args = list(args)
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *self.args], cwd=str(git.root), stdout=subprocess.PIPE,
+                stderr=self._err, stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError as exc:
+            self._err.close()
+            raise EnvError(
+                "git is not installed or not on PATH; install git (e.g. apt install git) "
+                "and run the command again."
+            ) from exc
+
+    def __enter__(self) -> LogStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def chunks(self, size: int = 1 << 16) -> Iterator[bytes]:
+        """The output, chunk by chunk; raises EnvError when git fails."""
+        out: Any = self._proc.stdout  # a BufferedReader: read1 returns what has arrived
+        assert out is not None
+        while True:
+            data = out.read1(size)
+            if not data:
+                break
+            yield data
+        code = self._proc.wait()
+        if code != 0:
+            self._err.seek(0)
+            err = self._err.read().decode("utf-8", "replace")
+            raise self.git._error(self.args[1:], err)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        self._err.close()
 
 
 class CatFile:

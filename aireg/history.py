@@ -40,7 +40,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -193,61 +193,124 @@ def _framing_error(root: Path, detail: str) -> RuleError:
     )
 
 
-def _parse_log(root: Path, data: bytes) -> list[Commit]:
-    tokens = data.split(b"\0")
-    n = len(tokens)
-    out: list[Commit] = []
-    i = 0
-    while i < n:
-        if tokens[i] != b"":
-            raise _framing_error(root, f"unexpected text after commit {len(out)}")
-        if i == n - 1:
-            break  # the NUL that ends the output
-        if i + 8 > n:
+def _tokens(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The NUL-separated fields of git's output, as chunks of it arrive."""
+    rest = b""
+    for chunk in chunks:
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    yield rest
+
+
+def _iter_commits(root: Path, tokens: Iterable[bytes]) -> Iterator[Commit]:
+    """Commits parsed by position from `git log -z --raw --format=_FORMAT` output.
+
+    Each commit is an empty field, then seven header fields (the last, the message, cannot
+    hold a NUL), then pairs of (raw diff entry, path) until the next empty field.
+    """
+    it = iter(tokens)
+    count = 0
+    tok = next(it, None)
+    while tok is not None:
+        if tok != b"":
+            raise _framing_error(root, f"unexpected text after commit {count}")
+        sha = next(it, None)
+        if sha is None:
+            return  # the NUL that ends the output
+        header = [next(it, None) for _ in range(6)]
+        if any(h is None for h in header):
             raise _framing_error(root, "the output ends inside a commit")
-        sha, parents, an, ae, ad, cd, body = tokens[i + 1: i + 8]
+        parents, an, ae, ad, cd, body = (h or b"" for h in header)
         if not (_HEX.fullmatch(sha) and _PARENTS.fullmatch(parents)
                 and _ISO.fullmatch(ad) and _ISO.fullmatch(cd)):
             raise _framing_error(root, f"a commit header near {sha[:40]!r} is malformed")
-        i += 8
         changes: list[FileChange] = []
-        while i < n and tokens[i] != b"":
-            m = _RAW.fullmatch(tokens[i])
-            if m is None or i + 1 >= n or not tokens[i + 1]:
+        tok = next(it, None)
+        while tok is not None and tok != b"":
+            m = _RAW.fullmatch(tok)
+            path_bytes = next(it, None)
+            if m is None or not path_bytes:
                 raise _framing_error(root, f"a changed-file entry of {sha.decode()} is malformed")
+            tok = next(it, None)
             old_mode, new_mode, old, new, status = m.groups()
-            path = tokens[i + 1].decode("utf-8", "surrogateescape")
-            i += 2
             if b"160000" in (old_mode, new_mode):
                 continue  # a submodule: not a file of the registry
-            st = status.decode()
-            if st == "T":
-                st = "M"
+            st = "M" if status == b"T" else status.decode()
             if st not in ("A", "M", "D"):
                 continue
             changes.append(FileChange(
-                st, path,
+                st, path_bytes.decode("utf-8", "surrogateescape"),
                 None if st == "A" else old.decode(),
                 None if st == "D" else new.decode(),
             ))
-        message = body.decode("utf-8", "replace")
-        trailers, trailer_error = parse_trailers(message)
-        first = message.split("\n", 1)[0]
-        out.append(Commit(
-            sha=sha.decode(),
-            parents=tuple(parents.decode().split()),
-            author_name=shown(an.decode("utf-8", "replace")),
-            author_email=shown(ae.decode("utf-8", "replace")).strip().lower(),
-            author_date=ad.decode(),
-            committer_date=cd.decode(),
-            subject=shown(first),
-            message=message,
-            trailers=trailers,
-            changes=tuple(changes),
-            trailer_error=trailer_error,
-            actions=tuple(m.group(1) for m in _ACTION_LINE.finditer(message)),
-        ))
-    return out
+        count += 1
+        yield _commit(sha, parents, an, ae, ad, cd, body, changes)
+
+
+def _commit(sha: bytes, parents: bytes, an: bytes, ae: bytes, ad: bytes, cd: bytes,
+            body: bytes, changes: list[FileChange]) -> Commit:
+    message = body.decode("utf-8", "replace")
+    trailers, trailer_error = parse_trailers(message)
+    return Commit(
+        sha=sha.decode(),
+        parents=tuple(parents.decode().split()),
+        author_name=shown(an.decode("utf-8", "replace")),
+        author_email=shown(ae.decode("utf-8", "replace")).strip().lower(),
+        author_date=ad.decode(),
+        committer_date=cd.decode(),
+        subject=shown(message.split("\n", 1)[0]),
+        message=message,
+        trailers=trailers,
+        changes=tuple(changes),
+        trailer_error=trailer_error,
+        actions=tuple(m.group(1) for m in _ACTION_LINE.finditer(message)),
+    )
+
+
+def _parse_log(root: Path, data: bytes) -> list[Commit]:
+    return list(_iter_commits(root, _tokens([data])))
+
+
+def _too_shallow(root: Path, c: Commit) -> HistoryTooShallow:
+    return HistoryTooShallow(
+        f"{root} is a shallow clone and the history to judge reaches commit {c.short}, whose "
+        "parents were not fetched, so it cannot be judged; fetch the whole history (`git "
+        "fetch --unshallow`, or `fetch-depth: 0` in the CI checkout step) and run it again."
+    )
+
+
+def _revs(rev_range: str | None) -> list[str]:
+    revs = [rev_range] if rev_range else ["HEAD"]
+    if revs[0].startswith("-"):
+        raise UsageError(f"{revs[0]!r} is not a revision range; write BASE..HEAD.")
+    return revs
+
+
+def _stream(root: Path, git: Git, rev_range: str | None, paths: Sequence[str],
+            chunk: int = 512) -> Iterator[list[Commit]]:
+    """The commits of the range in batches, as git produces them, each batch checked for the
+    edge of a shallow clone; after the last batch, the framing is checked against rev-list."""
+    revs = _revs(rev_range)
+    shallow = git.shallow_commits()
+    seen: list[str] = []
+    with git.log_z_stream(_FORMAT, revs, paths, extra=_ORDER) as log:
+        batch: list[Commit] = []
+        for c in _iter_commits(root, _tokens(log.chunks())):
+            if c.sha in shallow:
+                raise _too_shallow(root, c)
+            seen.append(c.sha)
+            batch.append(c)
+            if len(batch) >= chunk:
+                yield batch
+                batch = []
+        ids = git.rev_list(revs, paths, extra=_ORDER)
+        if seen != ids:
+            raise _framing_error(
+                root, f"git log gave {len(seen)} commits where git rev-list gives {len(ids)}, "
+                "or in another order")
+        if batch:
+            yield batch
 
 
 def read_history(root: Path, rev_range: str | None, paths: Sequence[str] = DEFAULT_PATHS,
@@ -264,28 +327,10 @@ def read_history(root: Path, rev_range: str | None, paths: Sequence[str] = DEFAU
     from aireg.gitrepo import Git
 
     git = git or Git(root)
-    revs = [rev_range] if rev_range else ["HEAD"]
-    if any(r.startswith("-") for r in revs):
-        raise UsageError(f"{revs[0]!r} is not a revision range; write BASE..HEAD.")
+    _revs(rev_range)
     if rev_range is None and git.head() is None:
         return []
-    data = git.log_z(_FORMAT, revs, paths, extra=_ORDER)
-    commits = _parse_log(root, data)
-    ids = git.rev_list(revs, paths, extra=_ORDER)
-    if [c.sha for c in commits] != ids:
-        raise _framing_error(
-            root, f"git log gave {len(commits)} commits where git rev-list gives {len(ids)}, "
-            "or in another order")
-    shallow = git.shallow_commits()
-    edge = [c for c in commits if c.sha in shallow]
-    if edge:
-        raise HistoryTooShallow(
-            f"{root} is a shallow clone and the history to judge reaches commit "
-            f"{edge[0].short}, whose parents were not fetched, so it cannot be judged; fetch "
-            "the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in the CI "
-            "checkout step) and run it again."
-        )
-    return commits
+    return [c for batch in _stream(root, git, rev_range, paths) for c in batch]
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -550,13 +595,11 @@ class _State:
 
 
 class _Judge:
-    def __init__(self, root: Path, git: Git, blobs: _Blobs, commits: list[Commit],
-                 base: str | None, head: str) -> None:
+    def __init__(self, root: Path, git: Git, blobs: _Blobs, base: str | None,
+                 head: str) -> None:
         self.root = root
         self.git = git
         self.blobs = blobs
-        self.commits = commits
-        self.by_sha = {c.sha: c for c in commits}
         self.base = base
         self.head = head
         self.problems: list[Problem] = []
@@ -654,13 +697,14 @@ class _Judge:
 
     # -- the walk -----------------------------------------------------------------------
 
-    def run(self, chunk: int = 512) -> None:
-        for start in range(0, len(self.commits), chunk):
-            part = self.commits[start: start + chunk]
-            self._prefetch(part)
-            for c in part:
-                self._judge_commit(c)
-            self.blobs.forget(set(self.current.values()))
+    def process(self, part: Sequence[Commit]) -> None:
+        """Judge a batch of commits (parents before children), blobs read in one go."""
+        self._prefetch(part)
+        for c in part:
+            self._judge_commit(c)
+        self.blobs.forget(set(self.current.values()))
+
+    def finish(self) -> None:
         self._stale_at_end()
 
     def _prefetch(self, part: Sequence[Commit]) -> None:
@@ -1024,14 +1068,18 @@ class _Judge:
             self.staled_by[(path, rd)] = c
 
     def _stale_at_end(self) -> None:
-        paths = list(self.touched)
+        # Only records that carried an approval somewhere in the range can have gone stale in
+        # it (an approval older than the range, with facts changed in it, is tracked too).
+        paths = [p for p in self.touched
+                 if p in self.reviewed or any(k[0] == p for k in self.review_intro)]
         self.blobs.prefetch((), [f"{self.head}:{p}" for p in paths])
         for path in paths:
             found = self.blobs.at(self.head, path)
             if found is None:
                 continue
-            head = _parse_record(found[1], path)
-            if isinstance(head, _Broken):
+            head = self.blobs.record(found[0], path) if found[0] in self.blobs.records \
+                else _parse_record(found[1], path)
+            if not isinstance(head, dict):
                 continue
             stage = records.parse_stage(head.get("stage"))
             review = _map(_review(head))
@@ -1074,10 +1122,8 @@ def _resolve_base(git: Git, root: Path, base: str) -> str:
     )
 
 
-def _check_boundary(root: Path, cat: CatFile, commits: Sequence[Commit]) -> None:
+def _check_boundary(root: Path, cat: CatFile, outside: list[str]) -> None:
     """The parents of the range's oldest commits must exist, or the range cannot be judged."""
-    inside = {c.sha for c in commits}
-    outside = sorted({p for c in commits for p in c.parents if p not in inside})
     for sha, found in zip(outside, cat.read_many(outside), strict=True):
         if found is None or found[1] != "commit":
             raise HistoryTooShallow(
@@ -1103,12 +1149,22 @@ def check_history(root: Path, base: str | None) -> HistoryResult:
                        "the registry first.")
     base_sha = _resolve_base(git, root, base) if base is not None else None
     rev_range = f"{base_sha}..{head}" if base_sha else head
-    commits = read_history(root, rev_range, git=git)
+    count = 0
+    inside: set[str] = set()
+    parents: set[str] = set()
     with git.cat_file() as cat:
-        _check_boundary(root, cat, commits)
-        judge = _Judge(root, git, _Blobs(cat), commits, base_sha, head)
-        judge.run()
-    return HistoryResult(judge.problems, len(commits), judge.decisions, base_sha, head)
+        judge = _Judge(root, git, _Blobs(cat), base_sha, head)
+        # Judging overlaps git's diffing of later commits; nothing is returned unless the
+        # framing check at the end of the stream passes.
+        for batch in _stream(root, git, rev_range, DEFAULT_PATHS):
+            for c in batch:
+                inside.add(c.sha)
+                parents.update(c.parents)
+            count += len(batch)
+            judge.process(batch)
+        _check_boundary(root, cat, sorted(parents - inside))
+        judge.finish()
+    return HistoryResult(judge.problems, count, judge.decisions, base_sha, head)
 
 
 def record_with_digest(root: Path, rel: str, digest: str) -> dict[str, Any] | None:
@@ -1124,10 +1180,9 @@ def record_with_digest(root: Path, rel: str, digest: str) -> dict[str, Any] | No
     git = Git(root)
     if git.head() is None or not _RECORD.fullmatch(rel):
         return None
-    commits = _parse_log(root, git.log_z(_FORMAT, ["HEAD"], [rel]))  # newest first
-    with git.cat_file() as cat:
+    with git.log_z_stream(_FORMAT, ["HEAD"], [rel]) as log, git.cat_file() as cat:
         blobs = _Blobs(cat)
-        for c in commits:
+        for c in _iter_commits(root, _tokens(log.chunks())):  # newest first; stop early
             for ch in c.changes:
                 if ch.path != rel or ch.new is None:
                     continue

@@ -8,7 +8,7 @@ import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ security_checklist:
     ask: Is the vendor barred from training on our data?
 """
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def dump(record: dict[str, Any]) -> str:
@@ -110,7 +110,8 @@ def aireg_trailers(action: str, tool: str, stage: str | None = None,
 
 # -- records through their stages ---------------------------------------------------------------
 
-def proposed(tool: str = "notes", owner: str = LES, department: str = "marketing") -> dict[str, Any]:
+def proposed(tool: str = "notes", owner: str = LES,
+             department: str = "marketing") -> dict[str, Any]:
     return {
         "schema": "aireg/v1", "id": tool, "name": tool.title(), "vendor": "Vendor Inc.",
         "url": f"https://{tool}.example", "department": department, "owner": owner,
