@@ -120,6 +120,8 @@ def test_admin_regenerates_and_commits_codeowners_alone(reg: Reg) -> None:
     assert reg.read("CODEOWNERS") == codeowners.render(cfg)
     assert reg.git("status", "--porcelain").splitlines() == ["A  notes.txt"]
     reg.ok("codeowners", "--check")
+    # The history rules accept it: CODEOWNERS changed by an admin.
+    reg.ok("validate", "--base", "HEAD~1", "--strict")
     result = reg.ok("codeowners")
     assert "nothing to commit" in result.output
     assert reg.commit_count() == count + 1
@@ -166,3 +168,14 @@ def test_missing_codeowners_is_an_opt_out_for_validate_but_not_for_check(reg: Re
     assert "CODEOWNERS is missing" in result.stderr
     reg.ok("codeowners")
     assert reg.git("ls-files", "CODEOWNERS").strip() == "CODEOWNERS"
+
+
+def test_codeowners_changed_by_a_non_admin_breaks_the_history_rules(reg: Reg) -> None:
+    # CODEOWNERS is one of the rules' files: a hand commit of it by someone who is not an
+    # admin (here the CTO, a security reviewer) fails `validate --base`, naming the commit.
+    reg.write("CODEOWNERS", "/aireg.yaml @cto\n")
+    reg.commit_all("own the config myself", as_=CTO)
+    result = reg.aireg("validate", "--base", "HEAD~1", "--format", "json")
+    assert result.exit_code == 1, result.output
+    found = [p for p in json.loads(result.stdout)["problems"] if p["file"] == "CODEOWNERS"]
+    assert any(p["author"] == CTO and p["commit"] for p in found), found

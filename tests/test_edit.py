@@ -87,6 +87,9 @@ def test_edit_commits_the_edited_text_as_is(reg: Reg, editor: Editor) -> None:
     assert reg.git("log", "-1", "--format=%ae").strip() == LES
     assert reg.git("status", "--porcelain").splitlines() == ["?? scratch.txt"]
     assert "committed" in result.output
+    # The history rules accept the edit commit: the owner changed their own record.
+    result = reg.aireg("validate", "--base", "HEAD~1", "--format", "json")
+    assert [p for p in json.loads(result.stdout)["problems"] if p["commit"]] == []
 
 
 def test_department_member_may_edit(reg: Reg, editor: Editor) -> None:
