@@ -30,6 +30,7 @@ SCALARS: dict[str, Callable[[Any], bool]] = {
     "date": lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) is not None,
     "datetime": lambda v: isinstance(v, str) and RFC_DATETIME.match(v) is not None,
     "commit": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{40}", v) is not None,
+    "short-commit": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{12}", v) is not None,
     "email": lambda v: isinstance(v, str) and re.fullmatch(r"[^@\sA-Z]+@[^@\sA-Z]+", v) is not None,
     "id": lambda v: isinstance(v, str) and ID_RE.match(v) is not None,
     "stage": lambda v: v in STAGE_NAMES,
