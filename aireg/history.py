@@ -1070,8 +1070,8 @@ class _Judge:
     def _stale_at_end(self) -> None:
         # Only records that carried an approval somewhere in the range can have gone stale in
         # it (an approval older than the range, with facts changed in it, is tracked too).
-        paths = [p for p in self.touched
-                 if p in self.reviewed or any(k[0] == p for k in self.review_intro)]
+        approved = set(self.reviewed) | {path for path, _ in self.review_intro}
+        paths = [p for p in self.touched if p in approved]
         self.blobs.prefetch((), [f"{self.head}:{p}" for p in paths])
         for path in paths:
             found = self.blobs.at(self.head, path)

@@ -95,7 +95,8 @@ def test_merge_commit_of_a_legitimate_pull_request_passes(reg: Registry) -> None
 
 
 def test_merge_commit_that_adds_changes_of_its_own_is_judged(reg: Registry) -> None:
-    # An evil merge: the merger slips a hand-written approval into the merge result.
+    # An evil merge: the merger slips a hand-written approval (and a CODEOWNERS change) into
+    # the merge result.
     reg.to_security()
     reg.git("switch", "-q", "-c", "pr")
     reg.edit("notes", LES, lambda r: r["purpose"].update(goal="Other goal."))
@@ -106,12 +107,13 @@ def test_merge_commit_that_adds_changes_of_its_own_is_judged(reg: Registry) -> N
     rec = with_review(reg.read("notes"))
     (reg.root / "tools/notes.yaml").write_text(
         records.SCHEMA_MODELINE + __import__("yaml").safe_dump(rec, sort_keys=False))
-    reg.git("add", "tools/notes.yaml")
+    (reg.root / "CODEOWNERS").write_text("* @bob\n")
+    reg.git("add", "tools/notes.yaml", "CODEOWNERS")
     run_git(reg.root, "commit", "-q", "--no-edit", env=env)
     result = judge(reg, base)
     merge = reg.head()[:12]
     found = {(p.rule, p.commit, p.author) for p in result.problems}
-    assert ("forged-review", merge, BOB) in found
+    assert {("forged-review", merge, BOB), ("config-not-admin", merge, BOB)} <= found
     # The goal change came from the PR's own commit by the owner: not blamed on the merge.
     assert not any(p.field.startswith("purpose") for p in result.problems)
 
