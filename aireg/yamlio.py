@@ -516,6 +516,17 @@ _BREAK_RE = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # --- locate ----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def _composed(text: str) -> Node | None:
+    # A broken record has several problems, each located in the same text: compose it once.
+    loader = _StrictLoader(text)
+    try:
+        node: Node | None = loader.get_single_node()
+    finally:
+        loader.dispose()
+    return node
+
+
 def locate(text: str, field_path: Sequence[str | int]) -> tuple[int, int] | None:
     """1-based (line, column) of a field: a mapping key's position, or a list item's.
 
@@ -530,11 +541,7 @@ def locate(text: str, field_path: Sequence[str | int]) -> tuple[int, int] | None
             and not _depth_ok(text)
         ):
             return None
-        loader = _StrictLoader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        node = _composed(text)
         if node is None:
             return None
         mark = node.start_mark

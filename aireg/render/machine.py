@@ -49,7 +49,7 @@ def _escape_prop(text: str) -> str:
 def github(result: Any) -> None:
     """One `::error file=...,line=...::message` line per problem (GitHub annotations)."""
     for p in result.problems:
-        level = "error" if p in result.errors else "warning"
+        level = "error" if result.is_error(p) else "warning"
         props = [f"file={_escape_prop(p.file)}"]
         if p.line is not None:
             props.append(f"line={p.line}")
