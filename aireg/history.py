@@ -823,10 +823,16 @@ class _Judge:
         importing = c.trailers.get("Aireg-Action") == "import" and cfg.is_admin(actor)
         stage = records.parse_stage(after.get("stage"))
         if stage is not Stage.PURPOSE and not importing:
-            self.add(c, path, "stage", f"{path} was created in stage {after.get('stage')!r}; a "
-                     "new record starts in purpose (only an `aireg import` commit by an admin "
-                     "creates records in later stages): create it with `aireg propose`.",
-                     "stage-skip")
+            if stage is not None and self._squashed_steps(c, after, Stage.PURPOSE, stage, True):
+                self.add(c, path, "stage", f"{path} was created in {stage} by one squashed "
+                         "commit; each step's fields are complete, but history no longer shows "
+                         "who completed each step: merge pull requests with merge or rebase "
+                         "merges, not squash.", "squashed-stages", "warning")
+            else:
+                self.add(c, path, "stage", f"{path} was created in stage "
+                         f"{shown(str(after.get('stage')))!r}; a new record starts in purpose "
+                         "(only an `aireg import` commit by an admin creates records in later "
+                         "stages): create it with `aireg propose`.", "stage-skip")
         dept = str(after.get("department", ""))
         members = cfg.departments.get(dept, ())
         owner = _lower(after.get("owner"))
@@ -910,10 +916,7 @@ class _Judge:
                      "go back: revert the change.", "stage-back")
         elif step1 > step0 + 1:
             skipped = ", ".join(s.value for s in records.WORKFLOW[step0:step1 - 1])
-            done = records.WORKFLOW[step0 - 1:step1 - 1]  # the steps this move completes
-            complete = all(not records.missing(after, s) for s in done if s is not Stage.SECURITY)
-            if (len(c.actions) > 1 and complete
-                    and (Stage.SECURITY not in done or review_move)):
+            if self._squashed_steps(c, after, s0, s1, review_move):
                 # A squash merge of several aireg commits: every step's fields are there (and
                 # the security step's review is judged on its own), but not who did each.
                 self.add(c, path, "stage", f"the stage moved from {s0} to {s1} in one squashed "
@@ -928,6 +931,21 @@ class _Judge:
             self.add(c, path, "stage", f"the tool left security for {s1} without an approved "
                      "security review in the same commit; only a security reviewer moves it "
                      f"on, with `aireg review --security {tool}`.", "left-security-unreviewed")
+
+    @staticmethod
+    def _squashed_steps(c: Commit, after: Mapping[str, Any], s0: Stage, s1: Stage,
+                        reviewed: bool) -> bool:
+        """Whether a move of several steps is a squash merge of several aireg commits with
+        every step's fields complete (the security step: approved by a review in the same
+        commit, whose own validity is judged separately)."""
+        if len(c.actions) < 2 or s0.step is None or s1.step is None or s1.step <= s0.step:
+            return False
+        done = records.WORKFLOW[s0.step - 1:s1.step - 1]  # the steps this move completes
+        if Stage.SECURITY in done:
+            review = _map(_review(after))
+            if not (reviewed and review.get("decision") == "approved"):
+                return False
+        return all(not records.missing(after, s) for s in done if s is not Stage.SECURITY)
 
     def _judge_review(self, c: Commit, path: str, tool: str, r0: Any, r1: Any, owner: str,
                       cfg: Config, signers: str, signers_path: str,

@@ -430,7 +430,6 @@ def test_signed_review_survives_a_squash_merge(signed_reg: Registry,
     # The PR (owner's commits + the CTO's signed review) is squashed into one commit authored
     # by the owner: the signature still proves the reviewer, so audit passes.
     reg = signed_reg
-    reg.propose()
     reg.git("switch", "-q", "-c", "pr")
     reg.to_security()
     reg.review(key=keys[CTO])
@@ -438,7 +437,7 @@ def test_signed_review_survives_a_squash_merge(signed_reg: Registry,
     base = reg.head()
     run_git(reg.root, "merge", "-q", "--squash", "pr")
     reg.commit(LES, {}, "notes: up to impact (#7)",
-               body="* aireg: advance notes\n\nAireg-Action: advance\n\n* aireg: review notes"
+               body="* aireg: propose notes\n\nAireg-Action: propose\n\n* aireg: review notes"
                     "\n\nAireg-Action: review")
     result = judge(reg, base)
     assert result.ok, [p.message for p in result.problems]
@@ -507,6 +506,15 @@ def test_crafted_commit_object_with_nul_in_its_message_is_read_safely(reg: Regis
     commits = history.read_history(reg.root, f"{parent}..HEAD")
     assert [c.sha for c in commits] == [sha]
     assert commits[0].author_email == LES
+    # A NUL smuggled into the author line does not shift the fields: reading fails closed.
+    raw = (f"tree {tree}\nparent {sha}\nauthor Les\0{fake}\0cto@acme.example <l@x> 1793000000 "
+           "+0000\ncommitter Les <les@acme.example> 1793000000 +0000\n\nhi\n")
+    done = subprocess.run(["git", "-C", str(reg.root), "hash-object", "-t", "commit", "-w",
+                           "--literally", "--stdin"], input=raw.encode(), capture_output=True,
+                          check=True)
+    reg.git("update-ref", "refs/heads/main", done.stdout.decode().strip())
+    with pytest.raises(RuleError, match="could not be read unambiguously"):
+        history.check_history(reg.root, parent)
 
 
 def test_trailers_are_read_strictly_from_the_final_block() -> None:
