@@ -89,10 +89,12 @@ def test_pre_commit_runs_the_hook_from_a_clone(reg: Reg, tmp_path: Path,
            "--no-input", as_=LES)
     reg.ok("codeowners")
     reg.commit_all("use the local hook")
+    # A pip cache that outlives the test run (pytest's cache folder, when the cache plugin
+    # is on), so only the first run downloads packages.
+    cache = getattr(request.config, "cache", None)
     env = {
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        # A cache that outlives the test run, so only the first run downloads packages.
-        "PIP_CACHE_DIR": str(request.config.cache.mkdir("pip-cache")),
+        "PIP_CACHE_DIR": str(cache.mkdir("pip-cache") if cache else tmp_path / "pip-cache"),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     pre_commit = tool("pre-commit")
