@@ -411,8 +411,12 @@ class _Blobs:
         for oid, item in zip(want, got[: len(want)], strict=True):
             self.raw[oid] = item[2] if item is not None and item[1] == "blob" else None
         for spec, item in zip(spec_list, got[len(want):], strict=True):
-            ok = item is not None and item[1] == "blob"
-            self.specs[spec] = (item[0], item[2]) if item is not None and ok else None
+            if item is not None and item[1] == "blob":
+                self.specs[spec] = (item[0], item[2])
+                if item[0] not in self.records:
+                    self.raw.setdefault(item[0], item[2])
+            else:
+                self.specs[spec] = None
 
     def blob(self, oid: str) -> bytes | None:
         if oid not in self.raw:
