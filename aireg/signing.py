@@ -112,8 +112,14 @@ def _key_file(key: str, root: Path, tmp: Path) -> str:
     return str(path)
 
 
-def sign(payload: bytes, key: str, root: Path) -> str:
-    """The armored SSH signature (namespace aireg-review) of `payload` by `key`."""
+def sign(payload: bytes, key: str | None, root: Path) -> str:
+    """The armored SSH signature (namespace aireg-review) of `payload` by `key` (git's
+    user.signingkey: a key file, a .pub beside its private key, or ``key::ssh-...``)."""
+    if not key:
+        raise EnvError(
+            "git's user.signingkey is not set, so the review cannot be signed; point it at "
+            f"your SSH key, e.g. `{_SIGN_FIX}`, then run the command again."
+        )
     with tempfile.TemporaryDirectory(prefix="aireg-sign-") as tmp:
         key_file = _key_file(key, root, Path(tmp))
         done = _run(["-Y", "sign", "-n", NAMESPACE, "-f", key_file], payload)
