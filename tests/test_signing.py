@@ -94,7 +94,7 @@ def test_signing_key_comes_from_git_config(tmp_path: Path, keydir: Path) -> None
     assert signing.signing_key(reg.root) == str(keydir / "cto")
     with pytest.raises(EnvError, match="no such file"):
         signing.sign(PAYLOAD, str(tmp_path / "nope"), reg.root)
-    with pytest.raises(EnvError, match="git config user.signingkey"):
+    with pytest.raises(EnvError, match=r"git config user\.signingkey"):
         signing.sign(PAYLOAD, None, reg.root)
 
 
