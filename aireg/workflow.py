@@ -302,9 +302,22 @@ def check_may_review(record: Mapping[str, Any], actor: str, cfg: Config) -> None
         raise RuleError(f"{actor} owns {tool}; no one reviews their own tool: ask another "
                         "member of roles.security.")
     stage = records.parse_stage(record.get("stage"))
-    if stage is not Stage.SECURITY:
-        raise RuleError(f"{tool} is in {record.get('stage')}, not security; only a tool "
-                        "waiting in security is reviewed.")
+    if stage is Stage.SECURITY or needs_re_review(record):
+        return
+    raise RuleError(f"{tool} is in {record.get('stage')}, not security; only a tool waiting "
+                    "in security, or a deployed tool whose facts changed since its approval, "
+                    "is reviewed.")
+
+
+def needs_re_review(record: Mapping[str, Any]) -> bool:
+    """A deployed tool whose facts changed after its approval is back in need of review."""
+    if records.parse_stage(record.get("stage")) not in (Stage.IMPACT, Stage.ACTIVE):
+        return False
+    sec = record.get("security")
+    review = sec.get("review") if isinstance(sec, Mapping) else None
+    if not isinstance(review, Mapping) or review.get("decision") != "approved":
+        return True
+    return review.get("digest") != records.digest(record)
 
 
 def security_facts_missing(record: Mapping[str, Any]) -> list[records.Requirement]:
@@ -356,15 +369,21 @@ def review(
     rev["digest"] = dig
     if sign is not None:
         rev["signature"] = sign(records.review_payload(tool, inp.decision, today, actor, dig))
-    stage_to = {"approved": Stage.IMPACT, "changes-requested": Stage.SECURITY,
-                "rejected": Stage.REJECTED}[inp.decision]
+    stage_from = records.parse_stage(record.get("stage")) or Stage.SECURITY
+    if stage_from is Stage.SECURITY:
+        stage_to = {"approved": Stage.IMPACT, "changes-requested": Stage.SECURITY,
+                    "rejected": Stage.REJECTED}[inp.decision]
+    else:
+        # A re-review of a deployed tool: approval keeps it where it is; a rejection ends
+        # it; changes requested leave it flagged (validate fails) until the owner fixes it.
+        stage_to = Stage.REJECTED if inp.decision == "rejected" else stage_from
     ups = [Update(("security", "review"), rev)]
-    if stage_to is not Stage.SECURITY:
+    if stage_to is not stage_from:
         ups.append(Update(("stage",), stage_to.value))
     summary = {"approved": "security review approved",
                "changes-requested": "security review requests changes",
                "rejected": "security review rejected"}[inp.decision]
-    return Change(tool, "review", summary, tuple(ups), Stage.SECURITY, stage_to, inp.decision)
+    return Change(tool, "review", summary, tuple(ups), stage_from, stage_to, inp.decision)
 
 
 # -- measure, reassess, exits -------------------------------------------------------------
@@ -384,6 +403,11 @@ def measure(record: Mapping[str, Any], metric: str, baseline: float, current: fl
     if unit:
         entry["unit"] = unit
     entry["measured"] = day
+    # The same measurement twice is a re-run (say, after an interrupted command), not news.
+    for i, old in enumerate(record.get("impact") or []):
+        if isinstance(old, Mapping) and all(old.get(k) == v for k, v in entry.items()):
+            raise RuleError(f"tools/{tool}.yaml already records this measurement (impact[{i}]: "
+                            f"{metric} {baseline} -> {current} on {day}); nothing was written.")
     if note:
         entry["note"] = note
     return Change(tool, "measure", f"{metric} {baseline} -> {current}{' ' + unit if unit else ''}",

@@ -213,3 +213,38 @@ def test_withdraw_and_retire(reg: Reg) -> None:
     assert result.exit_code == 2 and "nope" in result.stderr
     reg.ok("retire", "b", "--reason", "Replaced.", "--replaced-by", "a", as_=LES)
     assert reg.load("tools/b.yaml")["retired"]["replaced_by"] == "a"
+
+
+def _to_impact(reg: Reg) -> None:
+    reg.ok("propose", "--name", "Tool", "--department", "engineering", "--problem", "p",
+           "--goal", "g", "--criterion", "c", "--with", ANA, as_=LES)
+    reg.ok("advance", "tool", as_=LES)
+    reg.ok("advance", "tool", "--group", "devs", "--count", "2", "--need", "n", as_=LES)
+    reg.ok("advance", "tool", "--start", "2026-11-01", "--end", "2026-11-02",
+           "--participant", ANA, "--data", "public", "--result", "passed", "--findings", "ok",
+           "--security-data", "internal", "--no-trains-on-our-data", "--retention", "none",
+           "--sso", "--no-integrations", as_=LES)
+    reg.ok("review", "--security", "tool", "--approve", "--answer", "data-classes=yes",
+           "--answer", "training=yes", as_=CTO)
+
+
+def test_changed_facts_send_a_deployed_tool_back_to_review(reg: Reg) -> None:
+    # Widening the data a deployed tool sees makes its approval stale: validate names the
+    # changed fact, the tool is back in the review queue, and a re-review clears it while
+    # the tool stays in impact.
+    _to_impact(reg)
+    path = reg.root / "tools/tool.yaml"
+    text = path.read_text()
+    assert "data: [internal]" in text
+    path.write_text(text.replace("data: [internal]", "data: [internal, regulated]"))
+    reg.commit_all("widen data", as_=LES)
+    result = reg.aireg("validate")
+    assert result.exit_code == 1
+    assert "security.data changed" in result.output
+    queue = json.loads(reg.ok("review", "--security", "--format", "json", as_=CTO).stdout)
+    assert [t["id"] for t in queue] == ["tool"]
+    reg.ok("review", "--security", "tool", "--approve", "--answer", "data-classes=yes",
+           "--answer", "training=yes", as_=CTO)
+    assert reg.load("tools/tool.yaml")["stage"] == "impact"
+    assert "Aireg-Stage" not in trailers(reg)
+    reg.ok("validate")
