@@ -9,7 +9,7 @@ from typing import Any
 
 from aireg import due, records
 from aireg.records import Stage
-from aireg.repo import Registry, today
+from aireg.repo import RecordFile, Registry, today
 
 LIST_FIELDS = ("id", "name", "vendor", "department", "owner", "stage", "created", "due")
 
@@ -40,24 +40,29 @@ def row(record: Mapping[str, Any], policy: Any, day: date) -> dict[str, Any]:
 def list_tools(reg: Registry, *, stage: str | None = None, department: str | None = None,
                owner: str | None = None, due_within: int | None = None) -> list[dict[str, Any]]:
     """One row per tool, filtered; `due_within` keeps tools with work due in that many days."""
+    from aireg import loader
+
     policy = reg.config.policy
     day = today()
-    rows = []
-    for rf in reg.iter_records():
-        r = rf.record
+
+    def keep(rf: RecordFile) -> dict[str, Any] | None:
+        if not rf.rel.endswith(".yaml") or not isinstance(rf.data, dict):
+            return None
+        r = rf.data
         if stage and r.get("stage") != stage:
-            continue
+            return None
         if department and r.get("department") != department:
-            continue
+            return None
         if owner and str(r.get("owner", "")).lower() != owner.lower():
-            continue
-        out = row(r, policy, day)
+            return None
         if due_within is not None:
             item = due.item_for(r, policy, day)
             if item is None or item.days > due_within:
-                continue
-        rows.append(out)
-    return rows
+                return None
+        return row(r, policy, day)
+
+    # The rows are made where the files are parsed: workers send back rows, not records.
+    return [r for r in loader.map_files(reg.root, reg.tool_files(), keep) if r is not None]
 
 
 @dataclass(frozen=True)

@@ -45,13 +45,7 @@ def validate(
     if format not in ("text", "json", "github"):
         raise UsageError(f"--format {format}: write text, json or github.")
     reg = registry(ctx)
-    result = validate_mod.check_working_tree(reg, paths or (), strict=strict)
-    if base is not None:
-        from aireg import history
-
-        hist = history.check_history(reg.root, base)
-        result.problems.extend(hist.problems)
-        result.commits = hist.commits
+    result = validate_mod.check(reg, paths or (), base=base, strict=strict)
     if format == "json":
         machine.json_out(result.as_dict())
     elif format == "github":
