@@ -1,4 +1,4 @@
-"""Carrying out one change: check it, write the record atomically, commit it alone."""
+"""Carrying out one change: check it, commit it, then write the record (aireg.transaction)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aireg import records, rules, workflow
-from aireg.gitrepo import Identity
 from aireg.errors import RuleError
+from aireg.gitrepo import Identity
 from aireg.problems import Problem
 from aireg.repo import RecordFile, Registry, today
 
@@ -58,30 +58,30 @@ def commit_change(
     actor: Identity | None = None,
     when: str | None = None,
 ) -> Done:
-    """Write and commit one record change; on any failure the record is left as it was."""
-    from aireg import yamlio
+    """Commit one record change, then write it; a crash leaves it undone or finishable.
+
+    aireg.transaction holds the registry's lock from the checks to the end, finishes what
+    an interrupted earlier command left, and refuses when the record changed since the
+    command read it, so two commands at once never lose an update.
+    """
+    from aireg import transaction, yamlio
 
     rel = reg.rel(change.tool)
     identity = actor or reg.git.identity()
     reg.git.branch_ref()  # a detached HEAD is refused before anything is written
-    if before is not None and not take_hand_edits:
-        reg.ensure_unchanged(rel)
-    if new_record is not None:
-        text = records.SCHEMA_MODELINE + yamlio.dump(records.ordered(new_record))
-    else:
-        assert before is not None
-        text = yamlio.edit(before.text, lambda root: workflow.apply(root, change.updates))
-    data, warnings = _checked(reg, rel, text)
-    path = reg.root / rel
-    old = path.read_bytes() if path.exists() else None
-    reg.write_atomic(rel, text)
-    try:
-        sha = reg.git.commit_paths([rel], change.message, identity, when=when)
-    except BaseException:
-        # Never leave a written record without its commit: put the file back as it was.
-        if old is None:
-            path.unlink(missing_ok=True)
+    with transaction.Session(reg.root, reg.git) as tx:
+        tx.refuse_if_finished([rel])
+        if before is not None and not take_hand_edits:
+            reg.ensure_unchanged(rel)
+        if new_record is not None:
+            text = records.SCHEMA_MODELINE + yamlio.dump(records.ordered(new_record))
         else:
-            reg.write_atomic(rel, old.decode("utf-8"))
-        raise
+            assert before is not None
+            text = yamlio.edit(before.text, lambda root: workflow.apply(root, change.updates))
+        data, warnings = _checked(reg, rel, text)
+        sha = tx.commit({rel: text}, change.message, identity,
+                        expect={rel: before.text if before is not None else None}, when=when)
+    if tx.finished is not None:
+        warnings.insert(0, Problem(rel, "", tx.finished.note(), "finished-interrupted",
+                                   severity="warning"))
     return Done(change.tool, rel, sha, change, data, tuple(warnings))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aireg.errors import EnvError, RuleError
+from aireg.errors import EnvError
 
 if TYPE_CHECKING:
     import git as gitpython
@@ -27,6 +28,24 @@ def _gitpython() -> Any:
     return gitpython
 
 
+# git's "Unable to create '<path>.lock': File exists." names a lock another git process
+# holds, or one a killed git process left behind.
+_LOCK_RE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+
+
+def stale_lock_error(root: Path, lock: str) -> EnvError:
+    """A git lock file is in the way: say which, and how to remove it when it is stale."""
+    try:
+        shown = Path(lock).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = lock
+    return EnvError(
+        f"{root}: git's lock file {shown} exists, so another git command is running or one "
+        f"was stopped before it finished; if no git command is running, remove {shown} and "
+        "run the command again. Nothing was written."
+    )
+
+
 @dataclass(frozen=True)
 class Identity:
     """A person as git records them."""
@@ -41,6 +60,7 @@ class Git:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cmd: gitpython.Git | None = None
+        self._git_dir: Path | None = None
 
     @property
     def cmd(self) -> gitpython.Git:
@@ -101,6 +121,9 @@ class Git:
     def _error(self, args: Sequence[str], err: str) -> EnvError:
         text = err.strip().splitlines()
         first = next((ln for ln in text if ln.startswith(("fatal:", "error:"))), text[0] if text else "")
+        stale = _LOCK_RE.search(err)
+        if stale and not stale.group(1).endswith("/index.lock"):
+            return stale_lock_error(self.root, stale.group(1))
         if "index.lock" in err:
             return EnvError(
                 f"{self.root}: the git index is locked by another git process "
@@ -168,7 +191,9 @@ class Git:
         paths = list(paths)
         if not paths:
             return set()
-        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
+        # --no-optional-locks: a read must not take index.lock from a committing git process.
+        out = self.run("--no-optional-locks", "status", "--porcelain=v1", "-z",
+                       "--untracked-files=all", "--", *paths)
         changed = set()
         for entry in out.split(b"\0"):
             if len(entry) > 3:
@@ -228,29 +253,112 @@ class Git:
                 .decode()
                 .strip()
             )
-            code, _, err = self.run_full(
-                "update-ref", "-m", message.splitlines()[0], ref, commit, parent or ""
-            )
-            if code != 0:
-                if "lock" in err or "but expected" in err or "cannot lock" in err:
-                    raise EnvError(
-                        f"{self.root}: another commit landed on {ref} while aireg was "
-                        "committing; nothing was committed by aireg: run the command again."
-                    )
-                raise self._error(("update-ref",), err)
+            self.move_branch(ref, commit, parent, message.splitlines()[0])
         finally:
             for leftover in (tmp_index, tmp_index + ".lock"):
                 if os.path.exists(leftover):
                     os.unlink(leftover)
         # Stage exactly these paths in the user's index so `git status` shows them clean.
-        code, _, err = self.run_full("update-index", "--add", "--remove", "--", *paths)
-        if code != 0 and "index.lock" in err:
-            raise RuleError(
-                f"Committed {commit[:12]}, but the git index was locked, so `git status` "
-                f"may show {', '.join(paths)} as changed; run `git reset -q -- "
-                f"{' '.join(paths)}` once the other git process has finished."
-            )
+        self.stage(paths, commit)
         return commit
+
+    # -- committing content, not the working tree (aireg.transaction) --------------------
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's .git directory (absolute; a linked worktree's own one)."""
+        if self._git_dir is None:
+            self._git_dir = Path(self.text("rev-parse", "--absolute-git-dir"))
+        return self._git_dir
+
+    def tree_entries(self, commit: str | None, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """path -> (mode, blob id) for those of `paths` that exist in `commit`."""
+        if not commit or not paths:
+            return {}
+        out = self.run("ls-tree", "-z", "--full-tree", commit, "--", *paths)
+        entries = {}
+        for item in out.split(b"\0"):
+            if b"\t" in item:
+                meta, _, path = item.partition(b"\t")
+                mode, _kind, blob = meta.decode("ascii").split()
+                entries[path.decode("utf-8", "surrogateescape")] = (mode, blob)
+        return entries
+
+    def commit_files(
+        self, files: Mapping[str, Path], message: str, author: Identity, parent: str | None,
+        when: str | None = None,
+    ) -> str:
+        """A commit on `parent` in which each path holds the bytes of its file, as they are.
+
+        The files are temporary ones beside the records, not the records themselves: the
+        commit is built (objects, a private index, commit-tree) before anything the user
+        sees changes, and neither the working tree nor the user's index is read or touched.
+        """
+        paths = list(files)
+        listing = "".join(f"{files[p]}\n" for p in paths).encode("utf-8", "surrogateescape")
+        blobs = self.run("hash-object", "-w", "--no-filters", "--stdin-paths",
+                         stdin=listing).decode("ascii").split()
+        modes = {p: m for p, (m, _) in self.tree_entries(parent, paths).items()}
+        info = "".join(f"{modes.get(p, '100644')} {b}\t{p}\0"
+                       for p, b in zip(paths, blobs, strict=True))
+        fd, tmp_index = tempfile.mkstemp(prefix="aireg-index-", dir=self.git_dir)
+        os.close(fd)
+        os.unlink(tmp_index)  # git wants to create it itself
+        env = {**os.environ, "GIT_INDEX_FILE": tmp_index}
+        try:
+            self.run("read-tree", *([parent] if parent else ["--empty"]), env=env)
+            self.run("update-index", "-z", "--index-info",
+                     stdin=info.encode("utf-8", "surrogateescape"), env=env)
+            tree = self.text_env(env, "write-tree")
+        finally:
+            for leftover in (tmp_index, tmp_index + ".lock"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+        ident = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+                 "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+        if when:
+            ident["GIT_AUTHOR_DATE"] = ident["GIT_COMMITTER_DATE"] = when
+        args = ["commit-tree", tree, *(["-p", parent] if parent else []), "-F", "-"]
+        return self.run(*args, stdin=message.encode("utf-8"),
+                        env={**os.environ, **ident}).decode().strip()
+
+    def move_branch(self, ref: str, new: str, old: str | None, reason: str) -> None:
+        """Point `ref` at `new` only if it still points at `old` (a compare-and-swap)."""
+        code, _, err = self.run_full("update-ref", "-m", reason, ref, new, old or "")
+        if code == 0 or self.rev_parse(ref) == new:
+            return
+        stale = _LOCK_RE.search(err)
+        if stale:
+            raise stale_lock_error(self.root, stale.group(1))
+        if "but expected" in err or "is at" in err or "already exists" in err:
+            raise EnvError(
+                f"{self.root}: another commit landed on {ref} while aireg was committing; "
+                "nothing was written: run the command again."
+            )
+        raise self._error(("update-ref",), err)
+
+    def stage(self, paths: Sequence[str], commit: str, wait: float = 3.0) -> None:
+        """Put the working-tree content of `paths` in the user's index, so `git status` is
+        clean; another git process holding the index lock is waited for a moment."""
+        import time
+
+        deadline = time.monotonic() + wait
+        while True:
+            code, _, err = self.run_full("update-index", "--add", "--remove", "--", *paths)
+            if code == 0:
+                return
+            if "index.lock" not in err or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        lock = _LOCK_RE.search(err)
+        shown = ", ".join(paths)
+        raise EnvError(
+            f"Committed {commit[:12]}, but git's index stayed locked"
+            + (f" ({lock.group(1)} exists)" if lock else "")
+            + f", so `git status` shows {shown} as changed: once no git command is running, "
+            + (f"remove {lock.group(1)} and " if lock else "")
+            + f"run `git reset -q -- {' '.join(paths)}`."
+        )
 
     def text_env(self, env: Mapping[str, str], *args: str) -> str:
         return self.run(*args, env=env).decode().strip()

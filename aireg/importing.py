@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,33 +79,31 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
         raise RuleError(f"this import {why}, which only roles.admins may do; you are "
                         f"{identity.email}: ask an admin ({', '.join(cfg.admins)}) to run it.")
     reg.git.branch_ref()
-    written: list[str] = []
-    config_before = (reg.root / CONFIG_FILE).read_text("utf-8")
-    try:
-        if plan.new_departments:
-            def add_departments(root: Any) -> None:
-                for dept in plan.new_departments:
-                    root["departments"][dept] = {}
+    from aireg import transaction
 
-            reg.write_atomic(CONFIG_FILE, yamlio.edit(config_before, add_departments))
-            written.append(CONFIG_FILE)
-        for rec in plan.records:
-            rel = reg.rel(rec.id)
-            reg.write_atomic(rel, records.SCHEMA_MODELINE + yamlio.dump(rec.data), fsync=False)
-            written.append(rel)
-        os.sync()  # one flush for the whole import instead of one per file
-        n = len(plan.records)
-        message = (f"aireg: import {n} tools: from {csv_path.name}\n\n"
-                   f"Imported {n} records from {csv_path.name} with {map_path}; "
-                   f"{len(plan.merged)} rows merged, {len(plan.skipped)} skipped, "
-                   f"{len(plan.filtered)} filtered out.\n\nAireg-Action: import\n")
-        sha = reg.git.commit_paths(written, message, identity)
-    except BaseException:
-        # All or nothing: take back every file this import wrote.
-        for rel in written:
-            if rel == CONFIG_FILE:
-                reg.write_atomic(CONFIG_FILE, config_before)
-            else:
-                (reg.root / rel).unlink(missing_ok=True)
-        raise
+    # Committed first, then written (aireg.transaction): a killed import leaves nothing, or
+    # a commit the next aireg command finishes writing out; never files without a commit.
+    files: dict[str, str] = {}
+    expect: dict[str, str | None] = {}
+    if plan.new_departments:
+        config_before = (reg.root / CONFIG_FILE).read_text("utf-8")
+
+        def add_departments(root: Any) -> None:
+            for dept in plan.new_departments:
+                root["departments"][dept] = {}
+
+        files[CONFIG_FILE] = yamlio.edit(config_before, add_departments)
+        expect[CONFIG_FILE] = config_before
+    for rec in plan.records:
+        rel = reg.rel(rec.id)
+        files[rel] = records.SCHEMA_MODELINE + yamlio.dump(rec.data)
+        expect[rel] = None
+    n = len(plan.records)
+    message = (f"aireg: import {n} tools: from {csv_path.name}\n\n"
+               f"Imported {n} records from {csv_path.name} with {map_path}; "
+               f"{len(plan.merged)} rows merged, {len(plan.skipped)} skipped, "
+               f"{len(plan.filtered)} filtered out.\n\nAireg-Action: import\n")
+    sha, _ = transaction.commit_files(reg.root, reg.git, files, message, identity,
+                                      expect=expect)
+    written = list(files)
     return ImportResult(plan, str(csv_path), str(map_path), False, sha, tuple(written))

@@ -126,7 +126,13 @@ class Registry:
 
     @classmethod
     def find(cls, explicit: str | None = None) -> Registry:
-        return cls(config_mod.find_root(explicit=explicit))
+        reg = cls(config_mod.find_root(explicit=explicit))
+        # A command killed after its commit left the working tree behind it: every command
+        # first brings it up to date (one stat when nothing was interrupted).
+        from aireg import transaction
+
+        transaction.finish_interrupted(reg.root, lambda: reg.git)
+        return reg
 
     @cached_property
     def config(self) -> config_mod.Config:
