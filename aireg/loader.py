@@ -16,6 +16,7 @@ an error is raised, as in a serial run, by the parent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -111,27 +112,21 @@ def _parallel(root: Path, rels: list[str], fn: Callable[[RecordFile], T], n: int
         for i in _take(queue_r):
             done[i] = run(i)
         for pid, out_r in workers:
-            with os.fdopen(out_r, "rb") as fh:
-                payload = fh.read()
+            with os.fdopen(out_r, "rb") as reader:
+                payload = reader.read()
             _, status = os.waitpid(pid, 0)
             if status == 0:
-                try:
+                with contextlib.suppress(Exception):  # the parent redoes what is missing
                     done.update(pickle.loads(payload))
-                except Exception:  # noqa: BLE001 - the parent redoes what is missing
-                    pass
         workers = []
     finally:
         os.close(queue_r)
         for pid, out_r in workers:  # interrupted: end the workers, leave no zombie
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
-            except OSError:
-                pass
-            try:
+            with contextlib.suppress(OSError):
                 os.close(out_r)
-            except OSError:
-                pass
     out: list[T] = []
     for i in range(len(chunks)):
         out.extend(done[i] if i in done else run(i))

@@ -54,7 +54,7 @@ def _fast(kind: Kind) -> Callable[[Any], Any]:
     # with format(**locals()) even for valid data, which made the check 4x slower.
     schema = copy.deepcopy(load_schema(kind))
     defs = schema.pop("$defs", None)
-    return fastjsonschema.compile(  # type: ignore[no-any-return]
+    return fastjsonschema.compile(
         _inline_refs(schema, defs) if isinstance(defs, dict) else load_schema(kind))
 
 

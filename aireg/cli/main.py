@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import typer
 from typer.core import TyperGroup
@@ -88,15 +89,12 @@ def _register() -> None:
     # `from __future__ import annotations` leaves every annotation a string, and typer
     # evaluates each one three times while it builds the commands, on every run: evaluate
     # them once here, which halves the cost of building the command tree (`aireg --help`).
-    import typing
-
     for info in (*app.registered_commands, app.registered_callback):
         fn = info.callback if info is not None else None
         if fn is not None:
-            try:
-                fn.__annotations__ = typing.get_type_hints(fn, include_extras=True)
-            except Exception:  # noqa: BLE001 - typer then evaluates (and reports) them itself
-                pass
+            # On any failure typer evaluates (and reports) them itself, as before.
+            with contextlib.suppress(Exception):
+                fn.__annotations__ = get_type_hints(fn, include_extras=True)
 
 
 _register()

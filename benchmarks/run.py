@@ -1,0 +1,486 @@
+"""The scale benchmarks: aireg's time and peak memory beside baselines measured in the same run.
+
+    python benchmarks/run.py            # 100, 1,000 and 10,000 tools; 100,000 commits
+    python benchmarks/run.py --quick    # 100 and 1,000 tools, in under two minutes
+
+Each case runs aireg as a subprocess and, interleaved with it (A B A B, so a busy machine
+slows both alike), its baselines on the same files: PyYAML's CSafeLoader alone parsing them
+(the floor for reading), a raw `git log --name-only` of the same history (the floor for
+history), and `check-jsonschema` with the registry's published schema (what a user would run
+instead). It prints medians, ratios and PASS/MISS for each target of issue 6. Wall time is
+the target; CPU time (user + system, workers included) is printed beside it because it
+moves less when other programs share the machine. Peak memory is the sum over aireg's
+processes (a parallel run has a worker), sampled from /proc in one extra run per case.
+
+Registries are generated once (benchmarks/generate.py) into --work and reused while the
+generator and the record format are unchanged; aireg runs with AIREG_TODAY set to the day
+each registry's history ends, so a registry made last week gives the same answers today.
+Benchmarks are not part of the test suite: tests/test_benchmarks.py only checks that a small
+generated registry is valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402  (benchmarks/ is not a package)
+
+FULL_SIZES = ((100, 1_000), (1_000, 10_000), (10_000, 100_000))
+QUICK_SIZES = ((100, 1_000), (1_000, 10_000))
+
+# The floor for reading: the same files, parsed by libyaml through PyYAML, nothing else.
+FLOOR_YAML = """\
+import os, yaml
+load, loader = yaml.load, yaml.CSafeLoader
+names = ["aireg.yaml"] + ["tools/" + n for n in sorted(os.listdir("tools")) if n.endswith(".yaml")]
+for name in names:
+    with open(name, "rb") as fh:
+        load(fh.read(), Loader=loader)
+"""
+
+
+# --- running one command -------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float  # the largest single process (wait4's ru_maxrss)
+    code: int
+
+
+@dataclass
+class Measure:
+    """Repeated runs of one command."""
+
+    label: str
+    argv: list[str]
+    runs: list[Run] = field(default_factory=list)
+    tree_mb: float | None = None  # peak of the summed RSS of the process and its children
+    note: str = ""
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r.wall for r in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
+    def rss(self) -> float:
+        return max(r.rss_mb for r in self.runs)
+
+    @property
+    def codes(self) -> set[int]:
+        return {r.code for r in self.runs}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "argv": self.argv, "wall_median": self.wall,
+                "cpu_median": self.cpu, "rss_max_mb": self.rss, "tree_peak_mb": self.tree_mb,
+                "walls": [r.wall for r in self.runs], "codes": sorted(self.codes),
+                "note": self.note}
+
+
+def run_once(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Run:
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def tree_peak(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    """Peak total RSS (MB) of the command and its descendants, sampled every 5 ms."""
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            stop.wait(0.005)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    proc.wait()
+    stop.set()
+    t.join()
+    return peak / 1024
+
+
+def _tree_rss(pid: int) -> int:
+    """Summed VmRSS (KB) of `pid` and every process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        ppid = kb = 0
+        for line in text.splitlines():
+            if line.startswith("PPid:"):
+                ppid = int(line.split()[1])
+            elif line.startswith("VmRSS:"):
+                kb = int(line.split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = kb
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, ()))
+    return total
+
+
+def interleaved(measures: Sequence[Measure], reps: int, cwd: Path, env: dict[str, str],
+                reps_for: Callable[[Measure], int] | None = None) -> None:
+    """A B C, B C A, C A B...: each rep runs every command once, in a rotating order."""
+    for rep in range(reps):
+        order = list(measures[rep % len(measures):]) + list(measures[:rep % len(measures)])
+        for m in order:
+            if reps_for is not None and rep >= reps_for(m):
+                continue
+            m.runs.append(run_once(m.argv, cwd, env))
+            _progress(".")
+
+
+def _progress(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+# --- the environment -----------------------------------------------------------------------
+
+
+def tool(name: str) -> list[str] | None:
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which(name)
+    return [found] if found else None
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"date": date.today().isoformat(), "nproc": os.cpu_count(), "cpu": cpu,
+            "python": platform.python_version(), "git": git, "os": platform.platform(),
+            "load_before": os.getloadavg()[0]}
+
+
+def _key(tools: int, commits: int) -> str:
+    """Registries are reused while what shapes them is unchanged."""
+    h = hashlib.sha256()
+    for path in (HERE / "generate.py", PROJECT / "aireg" / "records.py",
+                 PROJECT / "aireg" / "workflow.py", PROJECT / "registry-template" / "aireg.yaml"):
+        h.update(path.read_bytes())
+    return f"r{tools}-c{commits}-{h.hexdigest()[:10]}"
+
+
+def registry(work: Path, tools: int, commits: int) -> tuple[Path, dict[str, Any]]:
+    root = work / _key(tools, commits)
+    meta = root.with_suffix(".json")
+    if root.exists() and meta.exists():
+        return root, json.loads(meta.read_text())
+    if root.exists():
+        shutil.rmtree(root)
+    _progress(f"generating {tools:,} tools, {commits:,} commits in {root} ... ")
+    result = generate.generate(root, tools, commits)
+    info = {**result.as_dict(), "today": date.today().isoformat()}
+    meta.write_text(json.dumps(info, indent=2))
+    _progress(f"{result.seconds:.0f} s\n")
+    return root, info
+
+
+# --- the cases -----------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    name: str
+    size: int
+    commits: int
+    measures: list[Measure]
+
+    def get(self, label: str) -> Measure | None:
+        return next((m for m in self.measures if m.label == label), None)
+
+
+def bench_registry(root: Path, info: dict[str, Any], reps: int, env: dict[str, str],
+                   aireg: list[str], cjs: list[str] | None, do_audit: bool) -> list[Case]:
+    tools, commits = int(info["tools"]), int(info["commits"])
+    env = {**env, "AIREG_TODAY": info["today"]}
+    py = [sys.executable]
+    names = sorted(n for n in os.listdir(root / "tools") if n.endswith(".yaml"))
+    cases: list[Case] = []
+
+    # Whole-registry validation, beside the floor for reading and check-jsonschema.
+    ms = [Measure("aireg validate", [*aireg, "validate"]),
+          Measure("CSafeLoader floor", [*py, "-c", FLOOR_YAML])]
+    if cjs is not None:
+        schema = root / "schema" / "tool.schema.json"
+        ms.append(Measure("check-jsonschema", [*cjs, "--schemafile", str(schema),
+                                               *(f"tools/{n}" for n in names)]))
+    # check-jsonschema is slow at 10,000 files: three runs give its median well enough.
+    interleaved(ms, reps, root, env, lambda m: 3 if m.label == "check-jsonschema" else reps)
+    ms[0].tree_mb = tree_peak(ms[0].argv, root, env)
+    cases.append(Case("validate", tools, commits, ms))
+
+    # The list, as a table to a pipe, and as JSON.
+    ms = [Measure("aireg list", [*aireg, "list"]),
+          Measure("aireg list --format json", [*aireg, "list", "--format", "json"]),
+          Measure("CSafeLoader floor", [*py, "-c", FLOOR_YAML])]
+    interleaved(ms, reps, root, env)
+    for m in ms[:2]:
+        m.tree_mb = tree_peak(m.argv, root, env)
+    cases.append(Case("list", tools, commits, ms))
+
+    # A pull request that changes one tool: cost should follow the change.
+    if info.get("pr_tool"):
+        subprocess.run(["git", "checkout", "-q", "pr"], cwd=root, check=True)
+        try:
+            ms = [Measure("aireg validate --base main", [*aireg, "validate", "--base", "main"])]
+            interleaved(ms, max(reps, 5), root, env)
+            ms[0].tree_mb = tree_peak(ms[0].argv, root, env)
+        finally:
+            subprocess.run(["git", "checkout", "-q", "main"], cwd=root, check=True)
+        cases.append(Case("validate --base (one tool changed)", tools, commits, ms))
+
+    # All of history: aireg audit beside one raw `git log --name-only`.
+    if do_audit:
+        ms = [Measure("aireg audit", [*aireg, "audit", "--format", "json"]),
+              Measure("git log --name-only floor", ["git", "log", "--name-only", "HEAD"])]
+        interleaved(ms, max(1, min(reps, 3)), root, env)
+        ms[0].tree_mb = tree_peak(ms[0].argv, root, env)
+        ms[0].note = _git_processes(aireg, root, env)
+        cases.append(Case("audit", tools, commits, ms))
+    return cases
+
+
+def _git_processes(aireg: list[str], root: Path, env: dict[str, str]) -> str:
+    """How many git processes `aireg audit` starts, and how many of them read history."""
+    with tempfile.NamedTemporaryFile(prefix="aireg-trace-", suffix=".txt") as fh:
+        subprocess.run([*aireg, "audit", "--format", "json"], cwd=root, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env={**env, "GIT_TRACE": fh.name})
+        lines = Path(fh.name).read_text(errors="replace").splitlines()
+    started = [ln for ln in lines if "trace: built-in: git " in ln]
+    logs = [ln for ln in started if " git log " in ln or "git 'log'" in ln]
+    return f"{len(started)} git processes, {len(logs)} git log"
+
+
+def bench_startup(reps: int, env: dict[str, str], aireg: list[str]) -> Case:
+    ms = [Measure("python -c 'import typer'", [sys.executable, "-c", "import typer"]),
+          Measure("aireg --help", [*aireg, "--help"]),
+          Measure("aireg --version", [*aireg, "--version"])]
+    for m in ms:  # warm the page cache and .pyc files first
+        run_once(m.argv, PROJECT, env)
+    interleaved(ms, reps, PROJECT, env)
+    return Case("startup", 0, 0, ms)
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    what: str
+    limit: str
+    value: float | None
+    ok: bool | None
+    detail: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.ok is None else ("PASS" if self.ok else "MISS")
+
+
+def targets(cases: list[Case], quick: bool) -> list[Target]:
+    out: list[Target] = []
+
+    def find(name: str, size: int | None = None) -> Case | None:
+        found = [c for c in cases if c.name == name and (size is None or c.size == size)]
+        return max(found, key=lambda c: c.size) if found else None
+
+    def ratio(a: Measure | None, b: Measure | None) -> float | None:
+        return a.wall / b.wall if a and b and a.runs and b.runs else None
+
+    v = find("validate")
+    tag = f" ({v.size:,} tools)" if v else ""
+    r = ratio(v.get("aireg validate"), v.get("CSafeLoader floor")) if v else None
+    out.append(Target("validate / CSafeLoader floor" + tag, "<= 1.5", r,
+                      None if r is None else r <= 1.5))
+    r = ratio(v.get("check-jsonschema"), v.get("aireg validate")) if v else None
+    out.append(Target("check-jsonschema / validate" + tag, ">= 5", r,
+                      None if r is None else r >= 5))
+    prs = sorted((c for c in cases if c.name.startswith("validate --base")), key=lambda c: c.size)
+    if len(prs) >= 2:
+        small, big = prs[0].measures[0], prs[-1].measures[0]
+        r = big.wall / small.wall
+        out.append(Target(f"validate --base: {prs[-1].size:,} / {prs[0].size:,} tools", "<= 1.3",
+                          r, r <= 1.3, f"cpu ratio {big.cpu / small.cpu:.2f}"))
+    a = find("audit")
+    r = ratio(a.get("aireg audit"), a.get("git log --name-only floor")) if a else None
+    note = a.get("aireg audit").note if a and a.get("aireg audit") else ""  # type: ignore[union-attr]
+    out.append(Target(f"audit / git log floor ({a.commits:,} commits)" if a else "audit",
+                      "<= 3", r, None if r is None else r <= 3, note))
+    li = find("list")
+    r = ratio(li.get("aireg list"), li.get("CSafeLoader floor")) if li else None
+    out.append(Target(f"list / CSafeLoader floor ({li.size:,} tools)" if li else "list", "< 2",
+                      r, None if r is None else r < 2))
+    peaks = [(f"{c.name} {c.size:,}", m.tree_mb) for c in cases for m in c.measures
+             if m.label.startswith("aireg") and m.tree_mb is not None]
+    if peaks:
+        worst = max(peaks, key=lambda p: p[1] or 0)
+        out.append(Target("peak memory, all aireg runs (MB)", "< 300", worst[1],
+                          (worst[1] or 0) < 300, f"largest: {worst[0]}"))
+    s = find("startup")
+    if s:
+        base = s.get("python -c 'import typer'")
+        for label in ("aireg --help", "aireg --version"):
+            r = ratio(s.get(label), base)
+            out.append(Target(f"{label} / import typer", "<= 1.3", r,
+                              None if r is None else r <= 1.3))
+    if quick:
+        for t in out:
+            t.detail = (t.detail + "; " if t.detail else "") + "quick mode: smaller sizes"
+    return out
+
+
+def render(cases: list[Case], tgts: list[Target], env_info: dict[str, Any]) -> str:
+    lines = [
+        f"aireg benchmarks, {env_info['date']}: {env_info['nproc']} CPUs ({env_info['cpu']}), "
+        f"Python {env_info['python']}, {env_info['git']}; load average "
+        f"{env_info['load_before']:.1f} before, {env_info.get('load_after', 0):.1f} after",
+        "",
+        f"{'case':<36} {'tools':>7} {'commits':>8}  {'command':<30} {'wall s':>8} {'cpu s':>7} "
+        f"{'peak MB':>8}  {'ratio':>6}",
+    ]
+    for c in cases:
+        base = next((m for m in c.measures if "floor" in m.label), None)
+        for m in c.measures:
+            if not m.runs:
+                continue
+            ratio = ""
+            if base is not None and m is not base and base.runs and m.label.startswith("aireg"):
+                ratio = f"{m.wall / base.wall:.2f}"
+            elif base is not None and m.label == "check-jsonschema":
+                aireg_m = c.measures[0]
+                ratio = f"{m.wall / aireg_m.wall:.1f}x"
+            peak = m.tree_mb if m.tree_mb is not None else m.rss
+            failed = "" if m.codes <= {0} else f"  exit {sorted(m.codes)}"
+            lines.append(
+                f"{c.name:<36} {c.size or '':>7} {c.commits or '':>8}  {m.label:<30} "
+                f"{m.wall:>8.3f} {m.cpu:>7.2f} {peak:>8.0f}  {ratio:>6}{failed}"
+                + (f"  [{m.note}]" if m.note else ""))
+    lines += ["", f"{'target':<52} {'limit':>7} {'measured':>9}  verdict"]
+    for t in tgts:
+        value = "n/a" if t.value is None else f"{t.value:.2f}"
+        lines.append(f"{t.what:<52} {t.limit:>7} {value:>9}  {t.verdict}"
+                     + (f"  ({t.detail})" if t.detail else ""))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="100 and 1,000 tools only, fewer repetitions (under two minutes)")
+    parser.add_argument("--work", type=Path,
+                        default=Path(tempfile.gettempdir()) / "aireg-bench",
+                        help="where generated registries are kept between runs")
+    parser.add_argument("--reps", type=int, default=None,
+                        help="repetitions of each command (default 5, quick 3)")
+    parser.add_argument("--startup-reps", type=int, default=30)
+    parser.add_argument("--sizes", default=None,
+                        help="TOOLS:COMMITS,... instead of the default sizes")
+    parser.add_argument("--no-audit", action="store_true", help="skip aireg audit")
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    args = parser.parse_args(argv)
+
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    if args.sizes:
+        sizes = tuple(tuple(int(x) for x in s.split(":")) for s in args.sizes.split(","))  # type: ignore[assignment]
+    reps = args.reps or (3 if args.quick else 5)
+    aireg = tool("aireg") or [sys.executable, "-m", "aireg"]
+    cjs = tool("check-jsonschema")
+    args.work.mkdir(parents=True, exist_ok=True)
+    gitconfig = args.work / "gitconfig"
+    gitconfig.write_text("")
+    env = {**os.environ, "NO_COLOR": "1", "GIT_CONFIG_GLOBAL": str(gitconfig),
+           "GIT_CONFIG_NOSYSTEM": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    for var in ("AIREG_REGISTRY", "AIREG_JOBS", "GIT_DIR", "GIT_WORK_TREE"):
+        env.pop(var, None)
+    env_info = machine()
+    started = time.perf_counter()
+
+    cases: list[Case] = []
+    audit_ok = _has_audit()
+    for tools, commits in sizes:
+        root, info = registry(args.work, tools, commits)
+        _progress(f"{tools:,} tools ")
+        cases += bench_registry(root, info, reps, env, aireg, cjs,
+                                do_audit=audit_ok and not args.no_audit)
+        _progress("\n")
+    _progress("startup ")
+    cases.append(bench_startup(args.startup_reps if not args.quick else 15, env, aireg))
+    _progress(f"\n{time.perf_counter() - started:.0f} s\n")
+    env_info["load_after"] = os.getloadavg()[0]
+    tgts = targets(cases, args.quick)
+    print(render(cases, tgts, env_info))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "machine": env_info,
+            "cases": [{"case": c.name, "tools": c.size, "commits": c.commits,
+                       "measures": [m.as_dict() for m in c.measures]} for c in cases],
+            "targets": [{"what": t.what, "limit": t.limit, "value": t.value,
+                         "verdict": t.verdict, "detail": t.detail} for t in tgts],
+        }, indent=2))
+    return 0
+
+
+def _has_audit() -> bool:
+    try:
+        import aireg.audit  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
