@@ -372,7 +372,8 @@ def queue_section(queue: Sequence[Mapping[str, Any]]) -> str:
              e(", ".join(q["data"] or [])), e(q["last_decision"] or "")] for q in queue]
     out.append(_table(["tool", "name", "vendor", "department", "owner", "waiting since",
                        "days waiting", "data it will see", "last decision"], rows,
-                      f"{len(queue)} tools waiting for the security review", numeric=(6,)))
+                      f"{len(queue)} tool{'' if len(queue) == 1 else 's'} waiting for the "
+                      "security review", numeric=(6,)))
     return "".join(out) + "</section>"
 
 
