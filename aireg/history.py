@@ -589,9 +589,30 @@ def _merge_before(result: dict[str, Any], first: Mapping[str, Any] | None,
     return before
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Ref:
+    """What a problem needs of a commit, kept instead of the commit on long walks."""
+
+    short: str
+    author_email: str
+
+
+def _ref(c: Commit) -> _Ref:
+    return _Ref(c.short, c.author_email)
+
+
+def _facts_only(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a record that records.facts() reads: enough for changed_facts()."""
+    out = {k: record.get(k) for k in records.FACT_KEYS}
+    out["security"] = {k: v for k, v in _map(record.get("security")).items() if k != "review"}
+    out["pilot"] = {"data": _map(record.get("pilot")).get("data")}
+    return out
+
+
+@dataclass(frozen=True)
 class _State:
-    """For `aireg audit`: the config and allowed-signers file a commit leaves behind."""
+    """For `aireg audit`: the config and allowed-signers file a commit leaves behind (one
+    object shared by every commit that leaves the same, so long histories stay small)."""
 
     config_oid: str | None
     signers_path: str
@@ -613,11 +634,11 @@ class _Judge:
         self.written: dict[tuple[str, str], str] = {}
         # For staleness at the end: the latest record whose facts matched its review.
         self.reviewed: dict[str, tuple[str, dict[str, Any]]] = {}
-        self.staled_by: dict[tuple[str, str], Commit] = {}
-        self.review_intro: dict[tuple[str, str], Commit] = {}
+        self.staled_by: dict[tuple[str, str], _Ref] = {}
+        self.review_intro: dict[tuple[str, str], _Ref] = {}
         self.touched: dict[str, None] = {}
         self.last_good: dict[str, dict[str, Any]] = {}
-        self.last_commit: dict[str, Commit] = {}
+        self.last_commit: dict[str, _Ref] = {}
         # path -> the blob id of its latest version seen: parsed records kept between chunks.
         self.current: dict[str, str] = {}
         self.digests: dict[str, str] = {}
@@ -679,6 +700,8 @@ class _Judge:
             found = self.blobs.at(c.sha, path)
             signers_oid = found[0] if found else None
         state = _State(cfg_oid, path, signers_oid)
+        if state == before:
+            state = before  # shared: most commits leave config and keys as they were
         self.states[c.sha] = state
         return state
 
@@ -694,7 +717,7 @@ class _Judge:
 
     # -- problems -----------------------------------------------------------------------
 
-    def add(self, c: Commit, file: str, fieldname: str, message: str, rule: str,
+    def add(self, c: Commit | _Ref, file: str, fieldname: str, message: str, rule: str,
             severity: Severity = "error") -> None:
         self.problems.append(Problem(file, fieldname, message, rule, severity=severity,
                                      commit=c.short, author=c.author_email))
@@ -706,7 +729,12 @@ class _Judge:
         self._prefetch(part)
         for c in part:
             self._judge_commit(c)
-        self.blobs.forget(set(self.current.values()))
+        keep = set(self.current.values())
+        self.blobs.forget(keep)
+        if len(self.digests) > 2 * len(keep) + 1024:
+            self.digests = {k: v for k, v in self.digests.items() if k in keep}
+        if len(self.written) > 2 * len(keep) + 1024:
+            self.written = {k: v for k, v in self.written.items() if k[1] in keep}
 
     def finish(self) -> None:
         self._stale_at_end()
@@ -745,7 +773,7 @@ class _Judge:
         if ch.new is not None and _RECORD.fullmatch(ch.path):
             self.written.setdefault((ch.path, ch.new), c.author_date)
             self.current[ch.path] = ch.new
-            self.last_commit[ch.path] = c
+            self.last_commit[ch.path] = _ref(c)
 
     def _judge_protected(self, c: Commit, ch: FileChange, cfg: Config) -> None:
         if cfg.is_admin(c.author_email):
@@ -1079,15 +1107,15 @@ class _Judge:
         r0 = _map(_review(before))
         same_review = r0.get("digest") == rd and r0.get("decision") == "approved"
         if not same_review:
-            self.review_intro[(path, rd)] = c
+            self.review_intro[(path, rd)] = _ref(c)
         before_ok = (before is not None and same_review
                      and self._digest(before, before_oid) == rd)
         if self._digest(after, after_oid) == rd:
-            self.reviewed[path] = (rd, after)
+            self.reviewed[path] = (rd, _facts_only(after))
         elif before_ok:
             assert before is not None
-            self.reviewed[path] = (rd, dict(before))
-            self.staled_by[(path, rd)] = c
+            self.reviewed[path] = (rd, _facts_only(before))
+            self.staled_by[(path, rd)] = _ref(c)
 
     def _stale_at_end(self) -> None:
         # Only records that carried an approval somewhere in the range can have gone stale in
