@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from aireg import due, records
+from aireg import due, records, workflow
 from aireg.records import Stage
 from aireg.repo import RecordFile, Registry, today
 
@@ -107,7 +107,7 @@ def review_queue(reg: Registry) -> list[dict[str, Any]]:
     waiting = []
     for rf in reg.iter_records():
         r = rf.record
-        if r.get("stage") != Stage.SECURITY.value:
+        if r.get("stage") != Stage.SECURITY.value and not workflow.needs_re_review(r):
             continue
         since = _entered(reg, rf.rel) or str(r.get("created", ""))
         days = (day - date.fromisoformat(since)).days if records.is_valid_date(since) else None
