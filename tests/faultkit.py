@@ -12,7 +12,8 @@ from pathlib import Path
 
 from conftest import ACME_CONFIG, git
 
-LES, ANA, CTO, ADMIN = "les@acme.example", "ana@acme.example", "cto@acme.example", "admin@acme.example"
+LES, ANA, CTO = "les@acme.example", "ana@acme.example", "cto@acme.example"
+ADMIN = "admin@acme.example"
 TODAY = "2026-12-01"
 ANSWERS = ("--answer", "data-classes=yes", "--answer", "training=yes")
 PURPOSE = ("--problem", "Summaries take three hours.", "--goal", "A draft the writer edits.",
@@ -121,7 +122,7 @@ class Snapshot:
 def snapshot(root: Path) -> Snapshot:
     head = git(root, "rev-parse", "HEAD").strip()
     files = {}
-    for path in sorted((root / "tools").glob("*.yaml")) + [root / "aireg.yaml"]:
+    for path in [*sorted((root / "tools").glob("*.yaml")), root / "aireg.yaml"]:
         files[path.relative_to(root).as_posix()] = path.read_bytes()
     return Snapshot(head, files)
 

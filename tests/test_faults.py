@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import git
 from faultkit import (
     ADMIN,
     ANSWERS,
@@ -37,8 +38,6 @@ from faultkit import (
     snapshot,
     wait_group,
 )
-
-from conftest import git
 
 KILLS = int(os.environ.get("AIREG_FAULT_KILLS", "12"))
 SEED = int(os.environ.get("AIREG_FAULT_SEED", str(random.randrange(1 << 30))))
@@ -279,3 +278,76 @@ def test_sigkill_at_random_moments_leaves_old_or_new(
           f"{len(failures)} failed; {dict(sorted(tally.items()))}")
     assert not failures, f"AIREG_FAULT_SEED={SEED}: " + "\n".join(failures)
     assert tally["killed"] > 0
+
+
+# -- Ctrl-C at a prompt ---------------------------------------------------------------------
+
+PROMPTED = {
+    # command, who, the answers to its prompts in order (Ctrl-C replaces one of them)
+    "propose": (("propose", "--id", "typed"), LES,
+                ["Typed Tool", "marketing", "A problem", "A goal"]),
+    "advance": (("advance", "adv"), LES, ["content writers", "6", "speaker labels", ""]),
+    "review": (("review", "--security", "rev"), CTO, ["yes", "yes", "approved"]),
+    "measure": (("measure", "mea"), LES, ["minutes per summary", "180", "20", "minutes"]),
+}
+
+
+def drive_pty(root: Path, args: tuple[str, ...], as_: str, answers: list[str],
+              interrupt_at: int) -> tuple[int, str]:
+    """Run aireg on a terminal (a pty), answer its prompts and press Ctrl-C at one."""
+    import pty
+    import select
+
+    env = env_as(as_)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: aireg with the pty as its controlling terminal
+        os.chdir(root.parent)
+        os.execve(aireg_cmd(root, *args)[0], aireg_cmd(root, *args), env)
+    out = b""
+    answered = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+        if out.rstrip(b" ").endswith((b":", b"]", b")")) and out.endswith(b" "):
+            # A person answers after the prompt is shown: a key pressed before the prompt's
+            # read() starts would be a race of this test, not of aireg.
+            time.sleep(0.15)
+            if answered == interrupt_at:
+                os.write(fd, b"\x03")  # Ctrl-C: the terminal sends SIGINT to aireg
+                answered += 1
+            elif answered < len(answers):
+                os.write(fd, answers[answered].encode() + b"\r")
+                answered += 1
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return status, out.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("name", list(PROMPTED))
+def test_ctrl_c_at_any_prompt_writes_nothing(
+    name: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Ctrl-C at each prompt of a command stops it: no file, no commit, a clean git status.
+    args, as_, answers = PROMPTED[name]
+    base = base_registry(tmp_path_factory)
+    for at in range(len(answers)):
+        root = copy_base(base, tmp_path / f"at-{at}")
+        if name == "advance":
+            assert run(root, "advance", "adv", "--no-input", as_=LES).returncode == 0
+        before = snapshot(root)
+        status, out = drive_pty(root, args, as_, answers, at)
+        assert "Traceback" not in out, out
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 130, (status, out)
+        assert "interrupted; nothing was written" in out, out
+        assert snapshot(root) == before, f"Ctrl-C at prompt {at} of {name} changed the registry"
+        status_out = git(root, "status", "--porcelain", "--untracked-files=all")
+        assert status_out == "", status_out

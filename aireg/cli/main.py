@@ -24,7 +24,8 @@ class AiregGroup(TyperGroup):
 
             error(f"aireg: {exc}")
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, typer.Abort):
+            # Ctrl-C at a prompt reaches us as click's Abort ("Aborted!", exit 1 otherwise).
             from aireg.render.console import error
 
             error("aireg: interrupted; nothing was written.")
