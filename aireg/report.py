@@ -29,7 +29,7 @@ JSON shape (``aireg report --format json``; keys are stable, new keys may be add
         {"stage", "completed": n, "median_days": float | null, "mean_days": float | null,
          "max_days": int | null, "current": n, "current_max_days": int | null}
       ],
-      "tool_times": [                      # per tool, from git
+      "tool_times": [                      # per tool, from git, the days `aireg log` gives
         {"id", "department", "stage", "since": "YYYY-MM-DD", "days_in_stage": {"<stage>": int}}
       ],
       "due": [                             # measurements and reassessments, within 30 days
@@ -51,8 +51,9 @@ JSON shape (``aireg report --format json``; keys are stable, new keys may be add
       ]
     }
 
-Times come from git: a tool enters a stage on the committer date of the commit whose
-``Aireg-Stage: <from> -> <to>`` trailer names it (committer dates, like the review queue),
+Times come from git: a tool enters a stage on the author date of the commit whose
+``Aireg-Stage: <from> -> <to>`` trailer names it (the date `aireg log` uses: when the person
+took the step, which a later rebase or merge does not move),
 and enters its first stage on its ``aireg propose`` commit, or the ``aireg import`` commit
 that added its file; a record written by hand has its ``created`` date. The report reads
 the trailers as written; ``aireg audit`` is what checks that they tell the truth.
@@ -70,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 from aireg import due as due_mod
 from aireg import names
-from aireg.records import STAGE_NAMES, TOOLS_DIR, WORKFLOW, Stage, is_valid_date, parse_stage
+from aireg.records import STAGE_NAMES, TOOLS_DIR, WORKFLOW, Stage, is_valid_date
 
 if TYPE_CHECKING:
     from aireg.config import Config
@@ -309,12 +310,12 @@ def funnel(recs: Sequence[Mapping[str, Any]], departments: Iterable[str]) -> Fun
 
 # -- history: one git log pass ---------------------------------------------------------------
 
-# Fields git fills in (commit id, committer date) come first; the trailers, from the message,
+# Fields git fills in (commit id, author date) come first; the trailers, from the message,
 # come last and alone in their NUL-separated field: git refuses NUL in a message, so no text
 # in a message can pose as another commit or another field. No diffs: tools/ is one flat
 # tree, and diffing it per commit made this pass 80 s on 100,000 commits and 10,000 tools
 # instead of one second; the trailers say everything but when an import added its files.
-_LOG_FORMAT = ("%x01%H%x00%cs%x00"
+_LOG_FORMAT = ("%x01%H%x00%as%x00"
                "%(trailers:key=Aireg-Action,key=Aireg-Tool,key=Aireg-Stage,unfold,"
                "separator=%x1f)")
 _HASH = re.compile(rb"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -426,7 +427,7 @@ def _durations(entries: Sequence[tuple[str, date]], day: date) -> dict[str, int]
     for n, (stage, since) in enumerate(entries):
         if n + 1 < len(entries):
             out[stage] = out.get(stage, 0) + max(0, (entries[n + 1][1] - since).days)
-        elif (st := parse_stage(stage)) is not None and not st.is_exit:
+        else:  # the current stage, exits included, counts until today, as `aireg log` does
             out[stage] = out.get(stage, 0) + max(0, (day - since).days)
     return out
 

@@ -125,8 +125,12 @@ def test_time_in_each_stage_comes_from_git(demo: Reg) -> None:
     times = {t["id"]: t for t in data["tool_times"]}
     assert times["code-assistant"]["days_in_stage"] == {"purpose": 2, "users": 1, "pilot": 27,
                                                         "security": 30}
+    # The whole-registry pass and `aireg log` (one tool's history) tell the same days.
+    for tool in ("code-assistant", "interview-summaries", "copy-drafts"):
+        log = json.loads(demo.ok("log", tool, "--format", "json").stdout)
+        assert times[tool]["days_in_stage"] == log["days_in_stage"], tool
     assert times["call-transcripts"]["stage"] == "rejected"
-    assert "rejected" not in times["call-transcripts"]["days_in_stage"]  # an exit has no clock
+    assert times["call-transcripts"]["days_in_stage"]["rejected"] == 65  # rejected 65 days ago
     pilot = next(s for s in data["stage_times"] if s["stage"] == "pilot")
     assert pilot["completed"] == 5 and pilot["current"] == 1  # five left the pilot, one in it
     assert pilot["max_days"] == 27  # the code assistant's pilot was the longest
