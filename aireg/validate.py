@@ -151,6 +151,10 @@ def check(reg: Registry, paths: Sequence[str] = (), *, base: str | None = None,
             paths = changed_files(reg, hist.base, hist.head) or ()
     result = check_working_tree(reg, paths, strict=strict)
     if hist is not None:
+        # A stale review found by both: keep history's, which names who changed the facts.
+        stale = {p.file for p in hist.problems if p.rule == "stale-review"}
+        result.problems = [p for p in result.problems
+                           if not (p.rule == "stale-review" and p.file in stale)]
         result.problems.extend(hist.problems)
         result.commits = hist.commits
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import Reg
 
@@ -216,14 +217,7 @@ def test_withdraw_and_retire(reg: Reg) -> None:
 
 
 def _to_impact(reg: Reg) -> None:
-    reg.ok("propose", "--name", "Tool", "--department", "engineering", "--problem", "p",
-           "--goal", "g", "--criterion", "c", "--with", ANA, as_=LES)
-    reg.ok("advance", "tool", as_=LES)
-    reg.ok("advance", "tool", "--group", "devs", "--count", "2", "--need", "n", as_=LES)
-    reg.ok("advance", "tool", "--start", "2026-11-01", "--end", "2026-11-02",
-           "--participant", ANA, "--data", "public", "--result", "passed", "--findings", "ok",
-           "--security-data", "internal", "--no-trains-on-our-data", "--retention", "none",
-           "--sso", "--no-integrations", as_=LES)
+    _to_impact_unreviewed(reg)
     reg.ok("review", "--security", "tool", "--approve", "--answer", "data-classes=yes",
            "--answer", "training=yes", as_=CTO)
 
@@ -248,3 +242,48 @@ def test_changed_facts_send_a_deployed_tool_back_to_review(reg: Reg) -> None:
     assert reg.load("tools/tool.yaml")["stage"] == "impact"
     assert "Aireg-Stage" not in trailers(reg)
     reg.ok("validate")
+
+
+def test_signed_review_through_the_cli(reg: Reg, tmp_path: Path) -> None:
+    # With require_signed_reviews, `review --sign` signs with the reviewer's own key (git's
+    # user.signingkey); validate accepts it, and rejects it once the key is not allowed.
+    import subprocess
+
+    key = tmp_path / "cto_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", CTO, "-f", str(key)],
+                   check=True)
+    pub = (tmp_path / "cto_key.pub").read_text().strip()
+    (reg.root / ".aireg").mkdir(exist_ok=True)
+    (reg.root / ".aireg/allowed_signers").write_text(f'{CTO} namespaces="aireg-review" {pub}\n')
+    cfg = reg.root / "aireg.yaml"
+    cfg.write_text(cfg.read_text().replace("require_signed_reviews: false",
+                                           "require_signed_reviews: true"))
+    reg.commit_all("require signed reviews")
+    _to_impact_unreviewed(reg)
+    answers = ["--answer", "data-classes=yes", "--answer", "training=yes"]
+    # No key configured: exit 3 naming the setting.
+    result = reg.aireg("review", "--security", "tool", "--approve", *answers, as_=CTO)
+    assert result.exit_code == 3, result.output
+    assert "user.signingkey" in result.stderr
+    reg.git("config", "user.signingkey", str(key))
+    reg.ok("review", "--security", "tool", "--approve", "--sign", *answers, as_=CTO)
+    review = reg.load("tools/tool.yaml")["security"]["review"]
+    assert review["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
+    reg.ok("validate")
+    # The same review no longer verifies once the allowed signers drop the key.
+    (reg.root / ".aireg/allowed_signers").write_text("")
+    result = reg.aireg("validate")
+    assert result.exit_code == 1
+    assert "signature" in result.output
+
+
+def _to_impact_unreviewed(reg: Reg) -> None:
+    # propose, then advance through purpose, users and pilot: the tool waits in security.
+    reg.ok("propose", "--name", "Tool", "--department", "engineering", "--problem", "p",
+           "--goal", "g", "--criterion", "c", "--with", ANA, as_=LES)
+    reg.ok("advance", "tool", as_=LES)
+    reg.ok("advance", "tool", "--group", "devs", "--count", "2", "--need", "n", as_=LES)
+    reg.ok("advance", "tool", "--start", "2026-11-01", "--end", "2026-11-02",
+           "--participant", ANA, "--data", "public", "--result", "passed", "--findings", "ok",
+           "--security-data", "internal", "--no-trains-on-our-data", "--retention", "none",
+           "--sso", "--no-integrations", as_=LES)

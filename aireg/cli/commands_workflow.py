@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -24,6 +25,16 @@ def _report(done: Any) -> None:
     from aireg.render import text
 
     text.done(done)
+
+
+def _change(ctx: typer.Context, tool: str, build: Callable[[Any, Any, str], Any]) -> None:
+    """Read the tool, let `build(record, registry, actor)` make the Change, commit it."""
+    from aireg import actions
+
+    reg = registry(ctx)
+    actor = reg.git.identity().email
+    rf = reg.read_tool(tool)
+    _report(actions.commit_change(reg, build(rf.record, reg, actor), before=rf))
 
 
 @app.command(rich_help_panel="The six steps")
@@ -214,7 +225,7 @@ def review(
     if sign or cfg.policy.require_signed_reviews:
         from aireg import signing
 
-        key = reg.git.config("user.signingkey")
+        key = signing.signing_key(reg.root)  # unset: exit 3 naming the git config to set
         signer = lambda payload: signing.sign(payload, key, reg.root)  # noqa: E731
     change = workflow.review(
         rf.record,
@@ -272,16 +283,13 @@ def reassess(
     no_input: NoInput = False,
 ) -> None:
     """Step 6: the periodic check for a better solution."""
-    from aireg import actions, workflow
+    from aireg import workflow
 
-    reg = registry(ctx)
-    actor = reg.git.identity().email
-    rf = reg.read_tool(tool)
-    outcome = ask(outcome, "--outcome keep|replace|retire", "the outcome", no_input,
-                  choices=("keep", "replace", "retire"))
-    change = workflow.reassess(rf.record, outcome, alternative or [], note, replaced_by,
-                               _today(), actor, reg.config, reg.ids())
-    _report(actions.commit_change(reg, change, before=rf))
+    chosen = ask(outcome, "--outcome keep|replace|retire", "the outcome", no_input,
+                 choices=("keep", "replace", "retire"))
+    _change(ctx, tool, lambda rec, reg, actor: workflow.reassess(
+        rec, chosen, alternative or [], note, replaced_by, _today(), actor, reg.config,
+        reg.ids()))
 
 
 @app.command(rich_help_panel="Exits")
@@ -292,14 +300,11 @@ def withdraw(
     no_input: NoInput = False,
 ) -> None:
     """Withdraw a tool you own (it moves to rejected)."""
-    from aireg import actions, workflow
+    from aireg import workflow
 
-    reg = registry(ctx)
-    actor = reg.git.identity().email
-    rf = reg.read_tool(tool)
-    reason = ask(reason, "--reason", "the reason", no_input)
-    change = workflow.withdraw(rf.record, reason, _today(), actor, reg.config)
-    _report(actions.commit_change(reg, change, before=rf))
+    why = ask(reason, "--reason", "the reason", no_input)
+    _change(ctx, tool, lambda rec, reg, actor: workflow.withdraw(
+        rec, why, _today(), actor, reg.config))
 
 
 @app.command(rich_help_panel="Exits")
@@ -311,12 +316,8 @@ def retire(
     no_input: NoInput = False,
 ) -> None:
     """Retire a tool: discontinued, or replaced by another."""
-    from aireg import actions, workflow
+    from aireg import workflow
 
-    reg = registry(ctx)
-    actor = reg.git.identity().email
-    rf = reg.read_tool(tool)
-    reason = ask(reason, "--reason", "the reason", no_input)
-    change = workflow.retire(rf.record, reason, replaced_by, _today(), actor, reg.config,
-                             reg.ids())
-    _report(actions.commit_change(reg, change, before=rf))
+    why = ask(reason, "--reason", "the reason", no_input)
+    _change(ctx, tool, lambda rec, reg, actor: workflow.retire(
+        rec, why, replaced_by, _today(), actor, reg.config, reg.ids()))
