@@ -88,7 +88,7 @@ def log(
             "days_in_stage": durations,
         })
         return
-    text.table([e.as_dict() for e in events],
+    text.table(text.short_commits([e.as_dict() for e in events]),
                ("date", "person", "action", "stage_from", "stage_to", "decision", "signature",
                 "commit"), title=f"{tool}: history", empty="No commits touch this tool.")
     if durations:

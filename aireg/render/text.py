@@ -148,7 +148,7 @@ def _event_line(ev: Any) -> str:
     parts = [str(d.get("date", ""))[:10], str(d.get("person") or d.get("author", "")),
              str(d.get("action", ""))]
     if d.get("stage_from") or d.get("stage_to"):
-        parts.append(f"{d.get('stage_from')} -> {d.get('stage_to')}")
+        parts.append(f"{d.get('stage_from') or ''} -> {d.get('stage_to')}".strip())
     if d.get("decision"):
         parts.append(str(d["decision"]))
     if d.get("signature") and d.get("signature") != "none":
@@ -195,8 +195,14 @@ def due(items: Sequence[Any]) -> None:
           empty="Nothing is due.")
 
 
+def short_commits(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for people: 12-character commit ids (JSON and CSV keep the full ones)."""
+    return [{**r, "commit": str(r.get("commit") or "")[:12]} for r in rows]
+
+
 def audit(result: Any) -> None:
-    rows = [d.as_dict() if hasattr(d, "as_dict") else d for d in result.decisions]
+    rows = short_commits([d.as_dict() if hasattr(d, "as_dict") else d
+                          for d in result.decisions])
     table(rows, [k for k in ("date", "tool", "decision", "by", "author", "signature",
                              "verified", "commit") if not rows or k in rows[0]],
           title="Security decisions", empty="No security decision has been recorded.")
