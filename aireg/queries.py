@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from aireg import due, records, workflow
+from aireg import due, records
 from aireg.records import Stage
 from aireg.repo import RecordFile, Registry, today
 
@@ -102,29 +102,13 @@ def progress(record: Mapping[str, Any]) -> list[StageProgress]:
 
 
 def review_queue(reg: Registry) -> list[dict[str, Any]]:
-    """Tools waiting for the security review, longest wait first."""
+    """Tools waiting for the security review, longest wait first; the wait counts from the
+    commit that moved the tool into security, as the report and `aireg log` count it."""
+    from aireg import report
+
     day = today()
-    waiting = []
-    for rf in reg.iter_records():
-        r = rf.record
-        if r.get("stage") != Stage.SECURITY.value and not workflow.needs_re_review(r):
-            continue
-        since = _entered(reg, rf.rel) or str(r.get("created", ""))
-        days = (day - date.fromisoformat(since)).days if records.is_valid_date(since) else None
-        review = (r.get("security") or {}).get("review") if isinstance(r.get("security"), dict) else None
-        waiting.append({
-            "id": r.get("id"), "name": r.get("name"), "vendor": r.get("vendor"),
-            "department": r.get("department"), "owner": r.get("owner"),
-            "waiting_since": since, "days_waiting": days,
-            "data": (r.get("security") or {}).get("data") if isinstance(r.get("security"), dict) else None,
-            "last_decision": review.get("decision") if isinstance(review, dict) else None,
-        })
-    waiting.sort(key=lambda w: -(w["days_waiting"] or 0))
-    return waiting
-
-
-def _entered(reg: Registry, rel: str) -> str | None:
-    """The date of the last commit that touched the record (when it entered security)."""
-    code, out, _ = reg.git.run_full("log", "-1", "--format=%cs", "--", rel)
-    text = out.decode().strip() if code == 0 else ""
-    return text or None
+    recs = [rf.record for rf in reg.iter_records()]
+    history = report.read_history(reg)
+    entries = {str(r.get("id")): report.stage_entries(r, history.get(str(r.get("id"))), day)
+               for r in recs}
+    return report.security_queue(recs, entries, day)

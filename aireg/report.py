@@ -459,9 +459,11 @@ def security_queue(recs: Sequence[Mapping[str, Any]],
     """Tools waiting for the security review, longest wait first (the keys of
     `queries.review_queue`, with the wait counted from entering `security`)."""
     rows: list[dict[str, Any]] = []
+    from aireg.workflow import needs_re_review
+
     for r in recs:
-        if r.get("stage") != Stage.SECURITY.value:
-            continue
+        if r.get("stage") != Stage.SECURITY.value and not needs_re_review(r):
+            continue  # a deployed tool whose approval went stale is back in the queue
         since = entries[_s(r.get("id"))][-1][1]
         sec = r.get("security") if isinstance(r.get("security"), Mapping) else {}
         assert isinstance(sec, Mapping)
