@@ -33,16 +33,21 @@ def _gitpython() -> Any:
 _LOCK_RE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
 
 
-def stale_lock_error(root: Path, lock: str) -> EnvError:
-    """A git lock file is in the way: say which, and how to remove it when it is stale."""
-    try:
-        shown = Path(lock).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        shown = lock
+def stale_lock_error(root: Path, *locks: str) -> EnvError:
+    """Git lock files are in the way: say which, and how to remove them when stale."""
+    shown = []
+    for lock in locks:
+        try:
+            shown.append(Path(lock).resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            shown.append(lock)
+    files = " and ".join(shown)
+    one = len(shown) == 1
     return EnvError(
-        f"{root}: git's lock file {shown} exists, so another git command is running or one "
-        f"was stopped before it finished; if no git command is running, remove {shown} and "
-        "run the command again. Nothing was written."
+        f"{root}: git's lock file{'' if one else 's'} {files} exist{'s' if one else ''}, so "
+        "another git command is running or one was stopped before it finished; if no git "
+        f"command is running, remove {'it' if one else 'them'} (rm {' '.join(shown)}) and run "
+        "the command again. Nothing was written."
     )
 
 
@@ -253,7 +258,8 @@ class Git:
                 .decode()
                 .strip()
             )
-            self.move_branch(ref, commit, parent, message.splitlines()[0])
+            if not self.move_branch(ref, commit, parent, message.splitlines()[0]):
+                raise self.moved_error(ref)
         finally:
             for leftover in (tmp_index, tmp_index + ".lock"):
                 if os.path.exists(leftover):
@@ -284,23 +290,27 @@ class Git:
                 entries[path.decode("utf-8", "surrogateescape")] = (mode, blob)
         return entries
 
-    def commit_files(
-        self, files: Mapping[str, Path], message: str, author: Identity, parent: str | None,
-        when: str | None = None,
-    ) -> str:
-        """A commit on `parent` in which each path holds the bytes of its file, as they are.
-
-        The files are temporary ones beside the records, not the records themselves: the
-        commit is built (objects, a private index, commit-tree) before anything the user
-        sees changes, and neither the working tree nor the user's index is read or touched.
-        """
+    def store_files(self, files: Mapping[str, Path]) -> dict[str, str]:
+        """Store each file's bytes, as they are (no filters), as a blob: path -> blob id."""
         paths = list(files)
         listing = "".join(f"{files[p]}\n" for p in paths).encode("utf-8", "surrogateescape")
         blobs = self.run("hash-object", "-w", "--no-filters", "--stdin-paths",
                          stdin=listing).decode("ascii").split()
+        return dict(zip(paths, blobs, strict=True))
+
+    def commit_blobs(
+        self, blobs: Mapping[str, str], message: str, author: Identity, parent: str | None,
+        when: str | None = None,
+    ) -> str:
+        """A commit on `parent` in which each path holds its blob (see store_files).
+
+        The blobs come from temporary files beside the records, not from the records: the
+        commit is built (a private index, commit-tree) before anything the user sees
+        changes, and neither the working tree nor the user's index is read or touched.
+        """
+        paths = list(blobs)
         modes = {p: m for p, (m, _) in self.tree_entries(parent, paths).items()}
-        info = "".join(f"{modes.get(p, '100644')} {b}\t{p}\0"
-                       for p, b in zip(paths, blobs, strict=True))
+        info = "".join(f"{modes.get(p, '100644')} {blobs[p]}\t{p}\0" for p in paths)
         fd, tmp_index = tempfile.mkstemp(prefix="aireg-index-", dir=self.git_dir)
         os.close(fd)
         os.unlink(tmp_index)  # git wants to create it itself
@@ -322,20 +332,24 @@ class Git:
         return self.run(*args, stdin=message.encode("utf-8"),
                         env={**os.environ, **ident}).decode().strip()
 
-    def move_branch(self, ref: str, new: str, old: str | None, reason: str) -> None:
-        """Point `ref` at `new` only if it still points at `old` (a compare-and-swap)."""
+    def move_branch(self, ref: str, new: str, old: str | None, reason: str) -> bool:
+        """Point `ref` at `new` only if it still points at `old` (a compare-and-swap);
+        False when another commit moved it first."""
         code, _, err = self.run_full("update-ref", "-m", reason, ref, new, old or "")
         if code == 0 or self.rev_parse(ref) == new:
-            return
+            return True
         stale = _LOCK_RE.search(err)
         if stale:
             raise stale_lock_error(self.root, stale.group(1))
         if "but expected" in err or "is at" in err or "already exists" in err:
-            raise EnvError(
-                f"{self.root}: another commit landed on {ref} while aireg was committing; "
-                "nothing was written: run the command again."
-            )
+            return False
         raise self._error(("update-ref",), err)
+
+    def moved_error(self, ref: str) -> EnvError:
+        return EnvError(
+            f"{self.root}: other commits kept landing on {ref} while aireg was committing; "
+            "nothing was written: run the command again."
+        )
 
     def stage(self, paths: Sequence[str], commit: str, wait: float = 3.0) -> None:
         """Put the working-tree content of `paths` in the user's index, so `git status` is

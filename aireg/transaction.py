@@ -8,7 +8,8 @@ How a change is made (`Session.commit`), and why in this order
        written whole and flushed to disk: a full disk or a read-only folder stops the change
        here, before anything the user sees has changed.
     3. The commit is built from those bytes (`git hash-object`, a private index,
-       `commit-tree`), never from the records in the working tree.
+       `commit-tree`), never from the records in the working tree. When a plain `git
+       commit` lands first and leaves these files alone, it is built again on top of it.
     4. A journal, `.git/aireg-pending.json`, records the branch, its old and new commit and
        each file's old and new blob.
     5. The branch moves with a compare-and-swap (`git update-ref NEW OLD`). This is the one
@@ -49,6 +50,7 @@ from aireg.errors import EnvError
 from aireg.gitrepo import Git, Identity
 
 JOURNAL = "aireg-pending.json"
+_ATTEMPTS = 5  # commits built again when plain git commits land first
 TEMP_INFIX = ".aireg-"
 # How long a command waits for another aireg command committing in the same registry.
 LOCK_WAIT_ENV = "AIREG_LOCK_TIMEOUT"
@@ -195,6 +197,65 @@ def _write_journal(git_dir: Path, entry: Mapping[str, Any]) -> Path:
     return path
 
 
+class _IndexLock:
+    """git's own index lock, held from just before the branch moves until the index names
+    the new blobs: a plain `git commit` starting in between would otherwise take the old
+    index and commit the records back to their old content."""
+
+    def __init__(self, git: Git, token: str) -> None:
+        self.git, self.token = git, token
+        self.path = git.git_dir / "index.lock"
+        self.held = False
+
+    def __enter__(self) -> _IndexLock:
+        return self
+
+    def take(self, wait: float = 1.0) -> None:
+        if self.held:
+            return
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                if time.monotonic() >= deadline:
+                    raise self.git._error(("commit",), "index.lock") from None
+                time.sleep(0.01)
+            except OSError as exc:
+                raise EnvError(f"{self.path} cannot be created ({exc.strerror}); check that "
+                               ".git is writable. Nothing was written.") from exc
+        self.held = True
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.token)  # tells recovery that a lock left behind is aireg's
+
+    def stage(self, paths: Sequence[str], commit: str) -> None:
+        """Write the index with `paths` as they now are in the working tree (under the lock,
+        into a copy that then replaces the index, as git itself does)."""
+        git_dir = self.git.git_dir
+        index = git_dir / "index"
+        fd, tmp = tempfile.mkstemp(prefix="aireg-index-", dir=git_dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if index.exists():
+                    fh.write(index.read_bytes())
+            env = {**os.environ, "GIT_INDEX_FILE": tmp}
+            if not index.exists():
+                self.git.run("read-tree", commit, env=env)
+            self.git.run("update-index", "--add", "--remove", "--", *paths, env=env)
+            os.replace(tmp, index)
+        finally:
+            _remove([Path(tmp), Path(tmp + ".lock")])
+
+    def release(self) -> None:
+        if self.held:
+            _remove([self.path])
+            self.held = False
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 # -- recovery -----------------------------------------------------------------------------
 
 def recover(root: Path, git: Git) -> Finished | None:
@@ -215,6 +276,11 @@ def recover(root: Path, git: Git) -> Finished | None:
         # Written whole by a rename, so this is not aireg's doing: drop it, keep going.
         _remove([journal, *_stale_temps(root)])
         return None
+    token = entry.get("index_lock")
+    index_lock = git_dir / "index.lock"
+    with contextlib.suppress(OSError):
+        if token and index_lock.read_text("utf-8") == token:
+            index_lock.unlink()  # ours: its writer is gone, since we hold the registry lock
     _refuse_stale_git_locks(root, git_dir, ref)
     at = git.rev_parse(ref)
     landed = at == new or (
@@ -260,7 +326,7 @@ def _refuse_stale_git_locks(root: Path, git_dir: Path, ref: str, wait: float = 1
     deadline = time.monotonic() + wait
     while held := [p for p in locks if p.exists()]:
         if time.monotonic() >= deadline:
-            raise stale_lock_error(root, str(held[0]))
+            raise stale_lock_error(root, *map(str, held))
         time.sleep(0.02)
 
 
@@ -353,7 +419,6 @@ class Session:
         parent = git.head()
         paths = list(files)
         self._check_unchanged(expect, parent)
-        self._wait_for_index()
         before = git.tree_entries(parent, paths)
         temps: dict[str, Path] = {}
         journal: Path | None = None
@@ -365,19 +430,33 @@ class Session:
                 temps[rel] = _write_temp(root / rel, data[rel], rel, sync)
             if not sync:
                 os.sync()
-            commit = git.commit_files(temps, message, author, parent, when)
             subject = message.splitlines()[0]
-            journal = _write_journal(git.git_dir, {
-                "ref": ref, "old": parent, "new": commit, "subject": subject,
-                "files": [{"path": rel, "old": before.get(rel, (None, None))[1],
-                           "new": _blob_id(data[rel], commit),
-                           "tmp": temps[rel].relative_to(root).as_posix()} for rel in paths],
-            })
-            with _signals_held() as held:
-                git.move_branch(ref, commit, parent, subject)
-                moved = True
+            blobs = git.store_files(temps)
+            token = f"aireg {os.getpid()} {os.urandom(8).hex()}\n"
+            with _signals_held() as held, _IndexLock(git, token) as index:
+                for attempt in range(_ATTEMPTS):
+                    commit = git.commit_blobs(blobs, message, author, parent, when)
+                    journal = _write_journal(git.git_dir, {
+                        "ref": ref, "old": parent, "new": commit, "subject": subject,
+                        "index_lock": token,
+                        "files": [{"path": rel, "old": before.get(rel, (None, None))[1],
+                                   "new": blobs[rel],
+                                   "tmp": temps[rel].relative_to(root).as_posix()}
+                                  for rel in paths],
+                    })
+                    index.take()  # after the journal, which lets recovery remove it
+                    moved = git.move_branch(ref, commit, parent, subject)
+                    if moved:
+                        break
+                    # A commit of someone else's (plain git: aireg commands wait for the
+                    # lock) landed first. If it left these files alone, the change still
+                    # applies to them as read: build it again on top of that commit.
+                    parent = git.head()
+                    if git.tree_entries(parent, paths) != before or attempt == _ATTEMPTS - 1:
+                        raise git.moved_error(ref)
                 self._install(temps, ref, commit, parent)
-                git.stage(paths, commit)
+                index.stage(paths, commit)
+                index.release()  # before the journal goes: while it exists, it names the lock
                 _remove([journal])
             if signal.SIGTERM in held:
                 os.kill(os.getpid(), signal.SIGTERM)  # done: now stop, as asked
@@ -425,16 +504,6 @@ class Session:
                 f"{rel} changed while aireg was working on it{by}: another command or an "
                 "editor wrote it. Nothing was written; run the command again."
             )
-
-    def _wait_for_index(self, wait: float = 1.0) -> None:
-        """Refuse before writing anything when git's index stays locked: the commit could
-        not be staged afterwards (a `git status` elsewhere holds it only for a moment)."""
-        lock = self.git.git_dir / "index.lock"
-        deadline = time.monotonic() + wait
-        while lock.exists():
-            if time.monotonic() >= deadline:
-                raise self.git._error(("commit",), "index.lock")
-            time.sleep(0.02)
 
     def _undo(self, ref: str, commit: str, parent: str | None) -> bool:
         """Move the branch back after a failed rename; True when it is back."""
