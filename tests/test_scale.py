@@ -183,3 +183,19 @@ def test_list_reads_in_parallel_like_serial(reg: Reg, monkeypatch: pytest.Monkey
     assert reg.ok("list", "--format", "json").stdout == parallel
     assert len(json.loads(parallel)) == 11  # the broken t05 is not a row
     assert Registry(reg.root).ids() >= {"t00", "t11"}
+
+
+def test_fast_top_level_help_is_typers_help() -> None:
+    # `aireg --help` skips building every command's options; what it prints must still be
+    # exactly what typer prints for the full command tree.
+    import subprocess
+
+    def run(code: str) -> str:
+        out = subprocess.run([sys.executable, "-c", "import sys; sys.argv = ['aireg', '--help']; "
+                              + code], capture_output=True, text=True, check=True)
+        return out.stdout
+
+    fast = run("from aireg.cli.main import main; main()")
+    full = run("from aireg.cli.main import app; app()")
+    assert fast == full
+    assert "Commands:" in fast and "validate" in fast and "--registry" in fast

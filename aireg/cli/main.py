@@ -87,9 +87,14 @@ def _register() -> None:
     from aireg.cli import commands_workflow  # noqa: F401  (the six steps first in --help)
     from aireg.cli import commands_read, commands_registry  # noqa: F401
 
-    # `from __future__ import annotations` leaves every annotation a string, and typer
-    # evaluates each one three times while it builds the commands, on every run: evaluate
-    # them once here, which halves the cost of building the command tree (`aireg --help`).
+
+_register()
+
+
+def _evaluate_annotations() -> None:
+    """`from __future__ import annotations` leaves every annotation a string, and typer
+    evaluates each one three times while it builds the commands, on every run: evaluate
+    them once, which halves the cost of building the command tree."""
     for info in (*app.registered_commands, app.registered_callback):
         fn = info.callback if info is not None else None
         if fn is not None:
@@ -98,15 +103,44 @@ def _register() -> None:
                 fn.__annotations__ = get_type_hints(fn, include_extras=True)
 
 
-_register()
+def _top_help() -> None:
+    """`aireg --help` as typer writes it, from each command's name and docstring, without
+    typer first building the options of all twenty commands (a third of what `--help` costs
+    beyond importing typer). tests/test_scale.py checks it is typer's text, word for word."""
+    import inspect
+
+    import typer.main
+    from typer.core import TyperCommand
+
+    commands = app.registered_commands
+    app.registered_commands = []
+    try:
+        group = typer.main.get_command(app)  # the root options, and no command yet
+    finally:
+        app.registered_commands = commands
+    for info in commands:
+        fn = info.callback
+        if fn is None:  # pragma: no cover - typer requires one
+            continue
+        group.add_command(TyperCommand(  # type: ignore[attr-defined]
+            name=info.name or typer.main.get_command_name(fn.__name__),
+            help=inspect.getdoc(fn) if info.help is None else inspect.cleandoc(info.help),
+            short_help=info.short_help, hidden=info.hidden, deprecated=info.deprecated,
+            rich_markup_mode=app.rich_markup_mode, rich_help_panel=info.rich_help_panel))
+    group()
 
 
 def main() -> None:
     """Console-script entry point."""
-    if sys.argv[1:] == ["--version"]:
+    args = sys.argv[1:]
+    if args == ["--version"]:
         # Answered before typer builds every command, which is most of the start-up time.
         print(f"aireg {__version__}")
         return
+    if args in (["--help"], ["-h"]):
+        _top_help()
+        return
+    _evaluate_annotations()
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - outside a command
