@@ -126,12 +126,24 @@ def check(data: Any, file: str, text: str) -> tuple[Config | None, list[Problem]
     return cfg, out
 
 
+def _is_file(path: Path, explicit: bool) -> bool:
+    """Whether `path` is a file; a folder aireg may not enter is an error when the user named
+    it, and a folder without a registry when walking up."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        if not explicit:
+            return False
+        raise EnvError(f"{path} cannot be read ({exc.strerror}); check the permissions of "
+                       f"{path.parent} and the folders above it.") from exc
+
+
 def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
     """The registry root: --registry, else AIREG_REGISTRY, else walk up to aireg.yaml."""
     given = explicit or os.environ.get("AIREG_REGISTRY")
     if given:
         root = Path(given).expanduser()
-        if not (root / CONFIG_FILE).is_file():
+        if not _is_file(root / CONFIG_FILE, explicit=True):
             raise EnvError(
                 f"{root} is not an aireg registry (it has no {CONFIG_FILE}); pass the "
                 "registry's top folder, or create one with `aireg init`."
@@ -139,7 +151,7 @@ def find_root(start: Path | None = None, explicit: str | None = None) -> Path:
         return root.resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        if _is_file(candidate / CONFIG_FILE, explicit=False):
             return candidate
     raise EnvError(
         f"{here} is not inside an aireg registry (no {CONFIG_FILE} here or above); cd into "

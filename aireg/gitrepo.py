@@ -139,7 +139,20 @@ class Git:
             return EnvError(
                 f"{self.root} is not a git repository; run `aireg init` or `git init` there."
             )
-        if "Read-only file system" in err or "Permission denied" in err:
+        if any(t in err for t in ("No space left", "Out of diskspace", "Disk quota exceeded",
+                                  "File too large")):
+            return EnvError(
+                f"{self.root}: git cannot write because the disk is full ({first.strip()}); "
+                "free some space and run the command again."
+            )
+        if any(t in err for t in ("couldn't write", "unable to write", "write error")):
+            return EnvError(
+                f"{self.root}: git could not write ({first.strip()}); the disk may be full or "
+                ".git read-only: free some space or check its permissions, and run the "
+                "command again."
+            )
+        if ("Read-only file system" in err or "Permission denied" in err
+                or "insufficient permission" in err):
             return EnvError(
                 f"{self.root}: git cannot write ({first.strip()}); check the permissions of "
                 "the registry and its .git directory."

@@ -47,6 +47,10 @@ class RecordFile:
         return self.data if isinstance(self.data, dict) else {}
 
 
+# Problems read_file reports that are the environment's doing, not the record's (exit 3).
+ENV_PROBLEMS = frozenset({"unreadable", "vanished"})
+
+
 def check_tool_id(tool_id: str) -> str:
     """A tool id given on the command line, refused when it is not a slug (no ../, no caps)."""
     if not records.ID_RE.match(tool_id) or len(tool_id) > records.ID_MAX:
@@ -183,12 +187,19 @@ class Registry:
         """One tool's record; an unknown id is a usage error with a did-you-mean."""
         check_tool_id(tool_id)
         rel = self.rel(tool_id)
-        if not (self.root / rel).exists() and not (self.root / rel).is_symlink():
+        try:
+            present = (self.root / rel).exists() or (self.root / rel).is_symlink()
+        except OSError as exc:  # tools/ not searchable: exists() raises, it does not say no
+            raise EnvError(f"{rel} cannot be read ({exc.strerror}); check the permissions of "
+                           "tools/ and of the file.") from exc
+        if not present:
             close = difflib.get_close_matches(tool_id, sorted(self.ids()), n=1)
             hint = f' Did you mean "{close[0]}"?' if close else " See `aireg list`."
             raise UsageError(f"no tool {tool_id!r} in this registry (no {rel}).{hint}")
         rf = read_file(self.root, rel)
         if rf.problem is not None:
+            if rf.problem.rule in ENV_PROBLEMS:  # the environment, not the record, is wrong
+                raise EnvError(rf.problem.message)
             raise RuleError(f"{rf.problem.location}: {rf.problem.message}")
         if not isinstance(rf.data, dict):
             raise RuleError(f"{rel} must be a mapping of fields, not a list or text; fix it "

@@ -332,12 +332,15 @@ def _refuse_stale_git_locks(root: Path, git_dir: Path, ref: str, wait: float = 1
 
 def _journal_nearby(root: Path) -> bool:
     """Whether a journal may be waiting, judged without running git (the usual answer: no)."""
-    for folder in (root, *root.parents):
-        dotgit = folder / ".git"
-        if dotgit.is_dir():
-            return (dotgit / JOURNAL).exists()
-        if dotgit.is_file():
-            return True  # a linked worktree or submodule: ask git where its directory is
+    try:
+        for folder in (root, *root.parents):
+            dotgit = folder / ".git"
+            if dotgit.is_dir():
+                return (dotgit / JOURNAL).exists()
+            if dotgit.is_file():
+                return True  # a linked worktree or submodule: ask git where its directory is
+    except OSError:
+        return False  # git itself will say what is wrong with the folder
     return False
 
 
@@ -423,6 +426,7 @@ class Session:
         temps: dict[str, Path] = {}
         journal: Path | None = None
         moved = False
+        commit = ""
         try:
             sync = len(paths) <= 8  # many files: one os.sync() instead of one fsync each
             data = {rel: files[rel].encode("utf-8") for rel in paths}
@@ -461,10 +465,23 @@ class Session:
             if signal.SIGTERM in held:
                 os.kill(os.getpid(), signal.SIGTERM)  # done: now stop, as asked
             return commit
-        except BaseException:
+        except BaseException as exc:
             if not moved:
                 _remove([*temps.values(), *([journal] if journal else [])])
+            if isinstance(exc, OSError):  # .git full or read-only half-way: say so, plainly
+                raise self._os_error(exc, commit if moved else None) from exc
             raise
+
+    def _os_error(self, exc: OSError, commit: str | None) -> EnvError:
+        where = str(exc.filename or self.git.git_dir)
+        with contextlib.suppress(ValueError):
+            where = Path(where).resolve().relative_to(self.root.resolve()).as_posix()
+        if commit is None:
+            return EnvError(f"{where} cannot be written ({exc.strerror}); check that the disk "
+                            "is not full and the registry is writable. Nothing was changed.")
+        return EnvError(f"commit {commit[:12]} was made, but {where} cannot be written "
+                        f"({exc.strerror}); free some space or fix the permissions, then run "
+                        "any aireg command to finish writing the records.")
 
     def _install(self, temps: Mapping[str, Path], ref: str, commit: str,
                  parent: str | None) -> None:

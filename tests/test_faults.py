@@ -19,6 +19,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import git
@@ -351,3 +352,335 @@ def test_ctrl_c_at_any_prompt_writes_nothing(
         assert snapshot(root) == before, f"Ctrl-C at prompt {at} of {name} changed the registry"
         status_out = git(root, "status", "--porcelain", "--untracked-files=all")
         assert status_out == "", status_out
+
+
+# -- file-system trouble --------------------------------------------------------------------
+
+MEASURE = ("measure", "mea", "--metric", "hours per summary", "--baseline", "3", "--current",
+           "1", "--unit", "hours", "--date", "2026-11-30", "--no-input")
+WRITERS = {
+    "measure": (MEASURE, LES),
+    "propose": (CASES["propose"].args, LES),
+    "advance": (CASES["advance"].args, LES),
+    "review": (CASES["review"].args, CTO),
+    "import": (CASES["import"].args, ADMIN),
+}
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def open_copy(base: Path) -> Path:
+    """A copy of the base registry that another user can read (under a fresh 0755 folder)."""
+    import tempfile
+
+    where = Path(tempfile.mkdtemp(prefix="aireg-fs-"))
+    where.chmod(0o755)
+    root = copy_base(base, where / "copy")
+    for path in [where, *where.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o555 if path.is_dir() else
+                       path.stat().st_mode | 0o444)
+    gitconfig = where / "gitconfig"
+    gitconfig.write_text("[safe]\n\tdirectory = *\n")
+    gitconfig.chmod(0o644)
+    return root
+
+
+def as_other_user(root: Path, args: tuple[str, ...], as_: str
+                  ) -> subprocess.CompletedProcess[str]:
+    """aireg run by a user without rights on the registry: ourselves when not root, else
+    `nobody` (root ignores file permissions, so a chmod alone would prove nothing)."""
+    env = env_as(as_, {"HOME": str(root.parent.parent),
+                       "GIT_CONFIG_GLOBAL": str(root.parent.parent / "gitconfig")})
+    prefix = NOBODY if os.geteuid() == 0 else []
+    return subprocess.run([*prefix, *aireg_cmd(root, *args)], cwd=root.parent, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def need_other_user() -> None:
+    import shutil
+
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: permissions cannot be taken away")
+
+
+def chmod_tree(path: Path, write: bool) -> None:
+    for p in [path, *path.rglob("*")]:
+        if not p.is_symlink():
+            mode = p.stat().st_mode
+            p.chmod(mode | 0o200 if write else mode & ~0o222)
+
+
+def assert_nothing_written(root: Path, before: Snapshot) -> None:
+    assert snapshot(root) == before, "the registry changed"
+    status = git(root, "status", "--porcelain", "--untracked-files=all", "--ignored")
+    assert status == "", f"left behind:\n{status}"
+    fsck = subprocess.run(["git", "-C", str(root), "fsck", "--no-dangling"],
+                          capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
+
+
+def assert_env_error(res: subprocess.CompletedProcess[str], *words: str) -> None:
+    """Exit 3 and one sentence on stderr naming what is wrong (no traceback)."""
+    err = res.stderr.strip()
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith("aireg: ") and err.endswith("."), err
+    for word in words:
+        assert word in err, err
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
+def test_read_only_registry(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A registry nobody may write (chmod -R a-w): every changing command says which file
+    # cannot be written and why, exit 3, nothing written; reading still works.
+    need_other_user()
+    root = open_copy(base_registry(tmp_path_factory))
+    before = snapshot(root)
+    chmod_tree(root.parent, write=False)
+    try:
+        args, as_ = WRITERS[name]
+        res = as_other_user(root, args, as_)
+        assert_env_error(res, "cannot be written", "Permission denied", "Nothing was changed")
+        for reader in (("list",), ("show", "mea"), ("validate",)):
+            assert as_other_user(root, reader, LES).returncode in (0, 1)
+    finally:
+        chmod_tree(root.parent, write=True)
+    assert_nothing_written(root, before)
+
+
+def test_read_only_file_system(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The registry on a read-only mount (a read-only bind in a private mount namespace):
+    # "Read-only file system", exit 3, nothing written.
+    import shutil
+
+    root = copy_base(base_registry(tmp_path_factory), tmp_path_factory.mktemp("rofs") / "c")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True) \
+        if shutil.which("unshare") else None
+    if os.geteuid() != 0 or probe is None or probe.returncode != 0:
+        pytest.skip("mounting needs root and unshare -m; test_read_only_registry covers "
+                    "the same refusal through permissions")
+    before = snapshot(root)
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    res = subprocess.run(["unshare", "-m", "sh", "-c", script, str(root),
+                          *aireg_cmd(root, *MEASURE)], cwd=root.parent, env=env_as(LES),
+                         capture_output=True, text=True, timeout=60)
+    assert_env_error(res, "tools/mea.yaml cannot be written", "Read-only file system")
+    assert_nothing_written(root, before)
+
+
+def test_read_only_git_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Records writable but .git not: git cannot store the commit; exit 3 naming the
+    # permissions to check, the records untouched, no temporary file left.
+    need_other_user()
+    root = open_copy(base_registry(tmp_path_factory))
+    before = snapshot(root)
+    chmod_tree(root.parent, write=False)
+    for p in (root.parent.parent, root.parent, root, root / "tools", root / "tools/mea.yaml"):
+        p.chmod(p.stat().st_mode | 0o222)
+    try:
+        res = as_other_user(root, MEASURE, LES)
+    finally:
+        chmod_tree(root.parent, write=True)
+    assert_env_error(res, "git cannot write", "permissions")
+    assert_nothing_written(root, before)
+
+
+@pytest.mark.parametrize("what", ["record", "tools"])
+def test_permission_denied_reading(what: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A record (or tools/) the user may not read: show, measure and validate say which
+    # file cannot be read and why, exit 3; nothing written.
+    need_other_user()
+    root = open_copy(base_registry(tmp_path_factory))
+    before = snapshot(root)
+    target = root / "tools/mea.yaml" if what == "record" else root / "tools"
+    mode = target.stat().st_mode
+    target.chmod(0)
+    try:
+        for args in (("show", "mea"), MEASURE, ("validate",)):
+            res = as_other_user(root, args, LES)
+            assert res.returncode == 3, (args, res.stdout + res.stderr)
+            assert "Traceback" not in res.stderr, res.stderr
+            assert "cannot be read (Permission denied)" in res.stdout + res.stderr
+    finally:
+        target.chmod(mode)
+    assert_nothing_written(root, before)
+
+
+def test_registry_folder_aireg_may_not_enter(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # --registry naming a folder inside one the user may not enter: one sentence, exit 3.
+    need_other_user()
+    root = open_copy(base_registry(tmp_path_factory))
+    root.parent.chmod(0o700 if os.geteuid() == 0 else 0)
+    try:
+        res = as_other_user(root, ("list",), LES)
+    finally:
+        root.parent.chmod(0o755)
+    assert_env_error(res, "cannot be read (Permission denied)")
+
+
+def test_tools_is_a_file(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # tools/ replaced by a file: every command says tools/ cannot be read, exit 3.
+    root = copy_base(base_registry(tmp_path_factory), tmp_path / "c")
+    git(root, "rm", "-rq", "--cached", "tools")
+    for p in (root / "tools").iterdir():
+        p.unlink()
+    (root / "tools").rmdir()
+    (root / "tools").write_text("not a folder\n")
+    for args, as_ in ((MEASURE, LES), (("list",), LES), (CASES["propose"].args, LES),
+                      (("validate",), LES)):
+        res = run(root, *args, as_=as_)
+        assert_env_error(res, "tools/ cannot be read (Not a directory)")
+
+
+def test_stale_git_ref_lock(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A lock a killed git left on the branch: the command names the file and says to
+    # remove it, exit 3, nothing written; once removed, the command goes through.
+    root = copy_base(base_registry(tmp_path_factory), tmp_path / "c")
+    lock = root / ".git/refs/heads/main.lock"
+    lock.write_text("")
+    before = snapshot(root)
+    res = run(root, *MEASURE, as_=LES)
+    assert_env_error(res, ".git/refs/heads/main.lock", "remove")
+    lock.unlink()
+    assert_nothing_written(root, before)
+    assert run(root, *MEASURE, as_=LES).returncode == 0
+
+
+def test_file_vanishes_while_validate_reads(tmp_path: Path,
+                                            tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Records deleted while validate reads the registry: it says which file vanished and
+    # to run it again, exit 3, never a traceback.
+    root = copy_base(base_registry(tmp_path_factory), tmp_path / "c")
+    text = (root / "tools/adv.yaml").read_text()
+    names = [f"bulk-{i:03d}" for i in range(300)]
+    for name in names:
+        (root / f"tools/{name}.yaml").write_text(text.replace("id: adv", f"id: {name}"))
+    def fill() -> None:
+        for name in names:
+            (root / f"tools/{name}.yaml").write_text(text.replace("id: adv", f"id: {name}"))
+
+    fill()
+    started = time.monotonic()
+    assert run(root, "validate", as_=LES).returncode == 0
+    whole = time.monotonic() - started
+    seen: Counter[int] = Counter()
+    for attempt in range(12):
+        fill()
+        proc = subprocess.Popen(aireg_cmd(root, "validate"), cwd=root.parent,
+                                env=env_as(LES), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        # Late in the run, when the files are listed and being read (0.5 to 0.95 of it).
+        time.sleep(whole * (0.5 + 0.45 * ((attempt * 7) % 12) / 11))
+        for name in reversed(names):  # validate reads in name order: take the last first
+            (root / f"tools/{name}.yaml").unlink()
+        out, err = proc.communicate(timeout=120)
+        assert "Traceback" not in out + err, out + err
+        seen[proc.returncode] += 1
+        if proc.returncode == 3:
+            assert "vanished while aireg was reading the registry; run the command again" \
+                in out + err, out + err
+            break
+        assert proc.returncode == 0, out + err
+    assert seen[3] == 1, f"no file vanished mid-read in {attempt + 1} tries: {dict(seen)}"
+
+
+def full_disk_run(root: Path, free: int, args: tuple[str, ...], as_: str) -> dict[str, Any]:
+    """Run aireg on a copy of `root` in a small tmpfs with `free` bytes left (a private mount
+    namespace, so the mount is seen by nothing else), and report what happened there."""
+    import json
+    import sys
+
+    script = r'''
+import json, os, shutil, subprocess, sys
+src, mnt, free = sys.argv[1], sys.argv[2], int(sys.argv[3])
+env, args = json.loads(sys.argv[4]), json.loads(sys.argv[5])
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt], check=True)
+shutil.copytree(os.path.dirname(src), mnt + "/r", symlinks=True)
+root = mnt + "/r/" + os.path.basename(src)
+args = [root if a == "ROOT" else a for a in args]
+def state():
+    g = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True)
+    files = {}
+    for d in (root + "/tools", root):
+        for n in sorted(os.listdir(d)):
+            p = os.path.join(d, n)
+            if os.path.isfile(p):
+                files[os.path.relpath(p, root)] = open(p, "rb").read().hex()
+    return {"head": g("rev-parse", "HEAD").stdout.strip(), "files": files,
+            "status": g("status", "--porcelain", "--untracked-files=all").stdout,
+            "fsck": g("fsck", "--no-dangling").returncode}
+before = state()
+fd = os.open(mnt + "/filler", os.O_WRONLY | os.O_CREAT)
+try:
+    while True:
+        os.write(fd, b"\0" * 4096)
+except OSError:
+    os.close(fd)
+os.truncate(mnt + "/filler", max(0, os.path.getsize(mnt + "/filler") - free))
+res = subprocess.run(args, cwd=os.path.dirname(root), env=env, capture_output=True, text=True)
+os.unlink(mnt + "/filler")
+print(json.dumps({"code": res.returncode, "out": res.stdout, "err": res.stderr,
+                  "before": before, "after": state()}))
+'''
+    mnt = root.parent.with_name(root.parent.name + "-mnt")
+    mnt.mkdir()
+    env = env_as(as_)
+    cmd = [sys.executable, "-m", "aireg", "--registry", "ROOT", *args]
+    res = subprocess.run(["unshare", "-m", sys.executable, "-c", script, str(root), str(mnt),
+                          str(free), json.dumps(env), json.dumps(cmd)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return dict(json.loads(res.stdout))
+
+
+def test_full_disk(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A disk that fills up at every point of a command (a tmpfs with 0 bytes to 40 KB
+    # free): each run either succeeds whole, or says the disk is full, exit 3, and leaves
+    # the registry exactly as it was (no commit, no record, no temporary file).
+    import shutil
+
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True) \
+        if shutil.which("unshare") else None
+    if os.geteuid() != 0 or probe is None or probe.returncode != 0:
+        pytest.skip("a small tmpfs needs root and unshare -m; test_file_size_limit covers "
+                    "a write that fails for lack of room")
+    base = base_registry(tmp_path_factory)
+    outcomes: Counter[str] = Counter()
+    for name in ("measure", "import"):
+        args, as_ = WRITERS[name]
+        for free in range(0, 40 * 1024 + 1, 4096):
+            root = copy_base(base, tmp_path / f"{name}-{free}")
+            got = full_disk_run(root, free, args, as_)
+            err = got["err"].replace(str(root), "ROOT")
+            assert "Traceback" not in err, err
+            assert got["after"]["fsck"] == 0
+            if got["code"] == 0:
+                outcomes["ok"] += 1
+                assert got["after"]["status"] == "", got["after"]["status"]
+                continue
+            outcomes["disk full"] += 1
+            assert got["code"] == 3, err
+            assert any(w in err for w in ("No space left on device", "disk is full",
+                                          "disk may be full")), err
+            assert len(err.strip().splitlines()) == 1, err
+            assert got["after"] == got["before"], f"{name} with {free} bytes free wrote: {err}"
+    print(f"\nfull disk: {dict(outcomes)}")
+    assert outcomes["disk full"] > 0 and outcomes["ok"] > 0
+
+
+def test_file_size_limit(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A write that fails for lack of room, without privileges: RLIMIT_FSIZE below a
+    # record's size (SIGXFSZ ignored, so write() fails with EFBIG): exit 3, nothing written.
+    import sys
+
+    root = copy_base(base_registry(tmp_path_factory), tmp_path / "c")
+    before = snapshot(root)
+    limit = ("import os, resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+             "resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200));"
+             "os.execv(sys.executable, [sys.executable, '-m', 'aireg', *sys.argv[1:]])")
+    res = subprocess.run([sys.executable, "-c", limit, "--registry", str(root), *MEASURE],
+                         cwd=root.parent, env=env_as(LES), capture_output=True, text=True,
+                         timeout=60)
+    assert_env_error(res, "tools/mea.yaml cannot be written (File too large)",
+                     "Nothing was changed")
+    assert_nothing_written(root, before)

@@ -52,6 +52,10 @@ def validate(
         machine.github(result)
     else:
         text.problems(result)
+    from aireg.repo import ENV_PROBLEMS
+
+    if any(p.rule in ENV_PROBLEMS for p in result.problems):
+        raise typer.Exit(3)  # a file could not be read: the environment, not a rule (SPEC)
     if not result.ok:
         raise typer.Exit(1)
 
