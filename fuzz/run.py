@@ -23,11 +23,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROUND = 2_000  # inputs per hypothesis run; a time limit is checked between runs
 sys.path.insert(0, str(HERE.parent / "tests"))
-
-
-class _Budget(Exception):
-    """Raised inside a property when a target's time is up (never counted as a failure)."""
 
 
 def _isolate() -> None:
@@ -66,27 +63,30 @@ def targets() -> dict[str, tuple[Any, Callable[..., None], bool]]:
 
 def run_target(name: str, strategy: Any, prop: Callable[..., None], repo: Any,
                examples: int, seconds: float | None) -> tuple[int, str | None]:
-    from hypothesis import HealthCheck, given, settings
+    """Run `prop` on up to `examples` inputs (or until `seconds` pass), in rounds of fresh
+    hypothesis runs with their own seeds; the count includes shrinking."""
+    import random
+
+    from hypothesis import HealthCheck, given, seed, settings
 
     count = 0
     deadline = time.monotonic() + seconds if seconds else None
+    while count < examples and (deadline is None or time.monotonic() < deadline):
+        size = min(ROUND, examples - count)
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck), print_blob=True)
-    @given(strategy)
-    def check(args: tuple[Any, ...]) -> None:
-        nonlocal count
-        if deadline is not None and time.monotonic() > deadline:
-            raise _Budget
-        count += 1
-        prop(repo, *args) if repo is not None else prop(*args)
+        @seed(random.randrange(1 << 63))
+        @settings(max_examples=size, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck), print_blob=True)
+        @given(strategy)
+        def check(args: tuple[Any, ...]) -> None:
+            nonlocal count
+            count += 1
+            prop(repo, *args) if repo is not None else prop(*args)
 
-    try:
-        check()
-    except _Budget:
-        return count, None
-    except Exception:  # a property failed: hypothesis has shrunk it and printed the input
-        return count, traceback.format_exc(limit=3)
+        try:
+            check()
+        except Exception:  # a property failed: hypothesis shrank it and printed the input
+            return count, traceback.format_exc(limit=3)
     return count, None
 
 
