@@ -11,24 +11,25 @@ How a change is made (`Session.commit`), and why in this order
        `commit-tree`), never from the records in the working tree. When a plain `git
        commit` lands first and leaves these files alone, it is built again on top of it.
     4. A journal, `.git/aireg-pending.json`, records the branch, its old and new commit and
-       each file's old and new blob.
+       each file's old and new blob; then git's own `index.lock` is taken, holding a token
+       the journal names, so that no plain `git commit` can start from the old index.
     5. The branch moves with a compare-and-swap (`git update-ref NEW OLD`). This is the one
        moment the change happens: before it, the registry is as it was; after it, the
        change is made, and what follows only brings the working tree up to date.
-    6. Each temporary file is renamed over its record, the user's index is updated for these
-       paths, and the journal is removed.
+    6. Each temporary file is renamed over its record, the user's index is written for
+       these paths and unlocked, and the journal is removed.
 
 A process killed anywhere (SIGKILL, power loss) leaves either nothing changed but litter
-(temporary files, a private index: removed by the next command), or the commit made and
-the journal telling the next aireg command how to finish steps 6. That command finishes
-them before doing anything (`recover`); if the interrupted change was to a record it is
-about to change itself, it stops and says so instead of acting on a record it did not
-read, so a re-run never applies a change twice. Ctrl-C and SIGTERM are held back from
-step 5 to the end of step 6, so a polite stop never interrupts it.
+(temporary files, a private index, aireg's index.lock: removed by the next command), or
+the commit made and the journal telling the next aireg command how to finish step 6.
+Every command finishes it as it finds the registry (`finish_interrupted`), so it reads
+the records as committed and a re-run says the change is made ("already exists") rather
+than making it twice. Ctrl-C and SIGTERM are held back from step 4 to the end of step 6,
+so a polite stop never interrupts it.
 
-The lock is `flock` on the .git directory: the kernel releases it when its process dies,
-however it dies, so no lock file is ever left behind; where flock is unavailable, the
-compare-and-swap alone still guarantees that no commit is lost.
+The registry's lock is `flock` on the .git directory: the kernel releases it when its
+process dies, however it dies, so it never outlives its holder; where flock is
+unavailable, the compare-and-swap alone still guarantees that no commit is lost.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Finished:
     def note(self) -> str:
         files = ", ".join(self.rewritten) or "git's index"
         return (f"aireg finished an interrupted earlier command: commit {self.commit[:12]} "
-                f'("{self.subject}") was made, and {files} now match it.')
+                f'("{self.subject}") was made, and aireg brought {files} up to date with it.')
 
 
 # -- the lock ---------------------------------------------------------------------------------
@@ -211,23 +212,36 @@ class _IndexLock:
         return self
 
     def take(self, wait: float = 1.0) -> None:
+        """Create index.lock already holding the token (a hard link of a finished file is
+        as exclusive as O_EXCL), so a kill never leaves a lock recovery cannot recognise."""
         if self.held:
             return
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-                break
-            except FileExistsError:
-                if time.monotonic() >= deadline:
-                    raise self.git._error(("commit",), "index.lock") from None
-                time.sleep(0.01)
-            except OSError as exc:
-                raise EnvError(f"{self.path} cannot be created ({exc.strerror}); check that "
-                               ".git is writable. Nothing was written.") from exc
-        self.held = True
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(self.token)  # tells recovery that a lock left behind is aireg's
+        fd, tmp = tempfile.mkstemp(prefix="aireg-index-lock-", dir=self.git.git_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.token)
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    self._create(tmp)
+                    break
+                except FileExistsError:
+                    if time.monotonic() >= deadline:
+                        raise self.git._error(("commit",), "index.lock") from None
+                    time.sleep(0.01)
+            self.held = True
+        finally:
+            _remove([Path(tmp)])
+
+    def _create(self, tmp: str) -> None:
+        try:
+            os.link(tmp, self.path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some network or FAT file systems)
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.token)
 
     def stage(self, paths: Sequence[str], commit: str) -> None:
         """Write the index with `paths` as they now are in the working tree (under the lock,
@@ -461,7 +475,7 @@ class Session:
                 self._install(temps, ref, commit, parent)
                 index.stage(paths, commit)
                 index.release()  # before the journal goes: while it exists, it names the lock
-                _remove([journal])
+                _remove([journal] if journal else [])
             if signal.SIGTERM in held:
                 os.kill(os.getpid(), signal.SIGTERM)  # done: now stop, as asked
             return commit
