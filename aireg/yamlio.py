@@ -779,12 +779,19 @@ def edit(text: str, mutate: Callable[[Any], None], *, file: str = "") -> str:
     root = _rt_load(rt, body, file)
     if not _is_commented_map(root):
         raise YamlError(file, "must be a mapping of fields (key: value)", 1, 1)
-    before = _rt_dump(rt, root)
+    try:
+        before = _rt_dump(rt, root)
+    except ValueError:  # _check_float: a .inf or .nan the user wrote (load() reads them)
+        raise YamlError(file, "holds .inf or .nan as a number, which aireg cannot write back; "
+                        "write a finite number there and run the command again") from None
     snapshot = _tail_snapshot(root)
     mutate(root)
     _normalize_new_values(root)
     _move_tails(snapshot)
-    after = _rt_dump(rt, root)
+    try:
+        after = _rt_dump(rt, root)
+    except ValueError as e:  # _check_float: a new value that is not a finite number
+        raise YamlError(file, f"cannot be changed as asked: {e}") from None
     if after == before:
         return text
     merged = _three_way(body, before, after)

@@ -419,3 +419,40 @@ def test_history_of_any_messages(commits: list[tuple[str, int, str]]) -> None:
     if not _REPO:
         _REPO.append(HistoryRepo(Path(tempfile.mkdtemp(prefix="aireg-fuzz-history-"))))
     prop_history(_REPO[0], commits)
+
+
+# -- what fuzzing found ------------------------------------------------------------------------
+
+def test_edit_of_a_record_holding_inf_is_an_error_not_a_crash() -> None:
+    # Found by fuzz/run.py: a record with `.inf` anywhere made every command that edits it
+    # crash with a ValueError from yamlio.edit; now a YamlError naming the file and the fix.
+    from aireg import yamlio
+
+    for text in ("notes: .inf\nstage: impact\n", "impact:\n- baseline: .nan\n"):
+        try:
+            yamlio.edit(text, lambda root: root.__setitem__("stage", "active"),
+                        file="tools/x.yaml")
+        except yamlio.YamlError as exc:
+            assert str(exc).startswith("tools/x.yaml: holds .inf or .nan"), exc
+        else:
+            raise AssertionError("edit wrote back a .inf or .nan")
+
+
+def test_measure_inf_is_refused_in_a_sentence(reg: Any) -> None:
+    # Found with the same: `aireg measure --baseline inf` crashed; now exit 1, one sentence,
+    # nothing written.
+    from conftest import ADMIN
+
+    reg.ok("propose", "--name", "Tool", "--department", "engineering", "--no-input", as_=ADMIN)
+    path = reg.root / "tools/tool.yaml"
+    path.write_text(path.read_text().replace("stage: purpose", "stage: impact"))
+    reg.commit_all("deployed")
+    before = path.read_text()
+    for value in ("inf", "nan"):
+        result = reg.aireg("measure", "tool", "--metric", "m", "--baseline", value,
+                           "--current", "1", "--unit", "h", "--no-input")
+        assert result.exit_code == 1, result.output
+        assert "tools/tool.yaml: cannot be changed as asked" in result.stderr
+        assert "Traceback" not in result.output
+    assert path.read_text() == before
+    assert reg.git("status", "--porcelain") == ""
