@@ -784,6 +784,14 @@ def edit(text: str, mutate: Callable[[Any], None], *, file: str = "") -> str:
     except ValueError:  # _check_float: a .inf or .nan the user wrote (load() reads them)
         raise YamlError(file, "holds .inf or .nan as a number, which aireg cannot write back; "
                         "write a finite number there and run the command again") from None
+    odd = re.search("[\x85\u2028\u2029]", body)
+    if odd and root != load(body, file):
+        # A line break to load() (libyaml, YAML 1.1) and text to ruamel (YAML 1.2): writing
+        # it back would silently restructure fields nobody asked to change.
+        raise YamlError(file, f"cannot be edited without changing other fields: it holds a "
+                        f"U+{ord(odd.group()):04X} line separator (pasted text?), which YAML "
+                        "readers take differently; replace it with a newline or a space, then "
+                        "run the command again", *_line_col(body, odd.start()))
     snapshot = _tail_snapshot(root)
     mutate(root)
     _normalize_new_values(root)

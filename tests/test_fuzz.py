@@ -456,3 +456,23 @@ def test_measure_inf_is_refused_in_a_sentence(reg: Any) -> None:
         assert "Traceback" not in result.output
     assert path.read_text() == before
     assert reg.git("status", "--porcelain") == ""
+
+
+def test_edit_refuses_a_line_separator_it_would_restructure() -> None:
+    # Found by fuzz/run.py (edit-damaged-records, input 15,262): U+2028 after `count:` is a
+    # line break to load() but text to ruamel, so an edit of `stage` rewrote users[0] into
+    # another shape. Now a YamlError at the character, and the text is never rewritten.
+    from aireg import yamlio
+
+    text = "stage: users\nusers:\n  - group: writers\n    count:\u2028    needs: [labels]\n"
+    try:
+        yamlio.edit(text, lambda root: root.__setitem__("stage", "pilot"), file="tools/x.yaml")
+    except yamlio.YamlError as exc:
+        assert str(exc).startswith("tools/x.yaml:4:11: cannot be edited"), exc
+        assert "U+2028" in str(exc)
+    else:
+        raise AssertionError("edit rewrote a record it reads two ways")
+    # A separator inside a quoted value means the same to both: editing goes ahead.
+    quoted = 'stage: users\nnotes: "a\u2028b"\n'
+    assert yamlio.load(yamlio.edit(quoted, lambda r: r.__setitem__("stage", "pilot")),
+                       "x") == {"stage": "pilot", "notes": "a\u2028b"}
