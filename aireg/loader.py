@@ -26,14 +26,15 @@ from typing import TypeVar
 from aireg.repo import RecordFile, read_file
 
 T = TypeVar("T")
+X = TypeVar("X")
 
 # Fewer files than this are read in one process: below it the fork and the pickling of the
 # results cost more than the second core saves (see benchmarks/run.py and README
 # "Performance").
-PARALLEL_MIN = 800
+PARALLEL_MIN = 400
 # Files per chunk: small enough to balance two busy cores, large enough that taking a chunk
 # (one 4-byte read from a pipe) costs nothing.
-CHUNK = 200
+CHUNK = 100
 _WORD = 4
 
 
@@ -69,20 +70,32 @@ def map_files(root: Path, rels: Sequence[str], fn: Callable[[RecordFile], T]) ->
     `fn` runs in a forked worker for some of the files, so it must not depend on state it
     changes, and its results must pickle (plain data, Problems, RecordFiles).
     """
-    n = min(jobs(), max(1, len(rels) // CHUNK))
-    if n < 2 or len(rels) < PARALLEL_MIN or not _can_fork():
-        return [fn(read_file(root, rel)) for rel in rels]
-    return _parallel(root, list(rels), fn, n)
+    return map_items(rels, lambda rel: fn(read_file(root, rel)))
 
 
-def _parallel(root: Path, rels: list[str], fn: Callable[[RecordFile], T], n: int) -> list[T]:
+def map_items(items: Sequence[X], fn: Callable[[X], T], min_items: int | None = None
+              ) -> list[T]:
+    """`fn(item)` for each item, in order: in forked workers as well as this process when
+    there are at least `min_items` (default PARALLEL_MIN) and more than one CPU.
+
+    For CPU-bound work on independent items (parsing files, or blobs read from git); the
+    same rules as for `map_files` apply to `fn`.
+    """
+    least = PARALLEL_MIN if min_items is None else min_items
+    n = min(jobs(), max(1, len(items) // CHUNK))
+    if n < 2 or len(items) < least or not _can_fork():
+        return [fn(item) for item in items]
+    return _parallel(list(items), fn, n)
+
+
+def _parallel(items: list[X], fn: Callable[[X], T], n: int) -> list[T]:
     import pickle
 
-    chunks = [rels[i:i + CHUNK] for i in range(0, len(rels), CHUNK)]
+    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
     done: dict[int, list[T]] = {}
 
     def run(index: int) -> list[T]:
-        return [fn(read_file(root, rel)) for rel in chunks[index]]
+        return [fn(item) for item in chunks[index]]
 
     queue_r, queue_w = os.pipe()
     # All chunk numbers go in before any worker starts: a few hundred bytes, far below the
