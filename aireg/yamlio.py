@@ -784,8 +784,9 @@ def edit(text: str, mutate: Callable[[Any], None], *, file: str = "") -> str:
     except ValueError:  # _check_float: a .inf or .nan the user wrote (load() reads them)
         raise YamlError(file, "holds .inf or .nan as a number, which aireg cannot write back; "
                         "write a finite number there and run the command again") from None
+    read = load(body, file)  # what aireg reads: the edit must change only what mutate() does
     odd = re.search("[\x85\u2028\u2029]", body)
-    if odd and root != load(body, file):
+    if odd and root != read:
         # A line break to load() (libyaml, YAML 1.1) and text to ruamel (YAML 1.2): writing
         # it back would silently restructure fields nobody asked to change.
         raise YamlError(file, f"cannot be edited without changing other fields: it holds a "
@@ -805,7 +806,56 @@ def edit(text: str, mutate: Callable[[Any], None], *, file: str = "") -> str:
     merged = _three_way(body, before, after)
     if merged != after and not _same_meaning(merged, after):
         merged = after  # our splice changed the meaning somewhere: trust ruamel's whole output
+    _check_only_asked(body, merged, read, mutate, file)
     return bom + merged
+
+
+def _check_only_asked(body: str, merged: str, read: Any, mutate: Callable[[Any], None],
+                      file: str) -> None:
+    """load() of the result must be load() of the original with mutate() applied: ruamel
+    (YAML 1.2) and load() (libyaml, YAML 1.1) type some scalars differently (1e999, .inf),
+    and a value ruamel writes back in its own form would silently change for aireg."""
+    import copy
+
+    want = copy.deepcopy(read)
+    try:
+        mutate(want)
+    except Exception:  # a mutate() written for ruamel containers only: nothing to compare
+        return
+    want = _as_written(want)
+    got = load(merged, file)
+    if got == want:
+        return
+    path = _first_difference(want, got)
+    shown = ".".join(str(p) for p in path) or "the file"
+    pos = locate(body, path) if path else None
+    raise YamlError(
+        file, f"cannot be edited without also changing {shown}, which YAML readers take "
+        "differently (an overflowing number such as 1e999, or .inf/.nan); write it plainly "
+        "by hand, then run the command again", *(pos or (None, None)))
+
+
+def _as_written(value: Any) -> Any:
+    """What load() gives back for a value edit() writes (tuples as lists, dates as text)."""
+    if isinstance(value, Mapping):
+        return {k: _as_written(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_written(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _first_difference(a: Any, b: Any, path: tuple[Any, ...] = ()) -> list[Any]:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in [*a, *(k for k in b if k not in a)]:
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), (*path, key))
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, (*path, i))
+    return list(path)
 
 
 @functools.cache

@@ -476,3 +476,20 @@ def test_edit_refuses_a_line_separator_it_would_restructure() -> None:
     quoted = 'stage: users\nnotes: "a\u2028b"\n'
     assert yamlio.load(yamlio.edit(quoted, lambda r: r.__setitem__("stage", "pilot")),
                        "x") == {"stage": "pilot", "notes": "a\u2028b"}
+
+
+def test_edit_never_rewrites_a_value_aireg_reads_otherwise() -> None:
+    # Found by fuzz/run.py (edit-damaged-records, input 62,269): `sso: 1e999` (inf to load())
+    # came back from an edit of `stage` as `.inf`, which load() reads as the text ".inf":
+    # an untouched field silently changed type. edit() now checks that aireg reads back
+    # exactly the change asked for, and refuses otherwise, naming the field.
+    from aireg import yamlio
+
+    text = "stage: rejected\nsecurity:\n  sso: 1e999\n  retention: 30 days\n"
+    try:
+        yamlio.edit(text, lambda root: root.__setitem__("stage", "users"), file="tools/x.yaml")
+    except yamlio.YamlError as exc:
+        assert str(exc).startswith("tools/x.yaml:3:3: cannot be edited without also changing "
+                                   "security.sso"), exc
+    else:
+        raise AssertionError("edit changed security.sso behind the user's back")
