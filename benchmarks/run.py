@@ -79,6 +79,8 @@ class Measure:
     runs: list[Run] = field(default_factory=list)
     memory: Memory | None = None  # peaks over the process and its children
     note: str = ""
+    cwd: Path | None = None  # where to run it, when not where its case runs
+    env: dict[str, str] | None = None
 
     @property
     def wall(self) -> float:
@@ -191,7 +193,7 @@ def interleaved(measures: Sequence[Measure], reps: int, cwd: Path, env: dict[str
         for m in order:
             if reps_for is not None and rep >= reps_for(m):
                 continue
-            m.runs.append(run_once(m.argv, cwd, env))
+            m.runs.append(run_once(m.argv, m.cwd or cwd, m.env or env))
             _progress(".")
 
 
@@ -293,17 +295,6 @@ def bench_registry(root: Path, info: dict[str, Any], reps: int, env: dict[str, s
         m.memory = tree_peak(m.argv, root, env)
     cases.append(Case("list", tools, commits, ms))
 
-    # A pull request that changes one tool: cost should follow the change.
-    if info.get("pr_tool"):
-        subprocess.run(["git", "checkout", "-q", "pr"], cwd=root, check=True)
-        try:
-            ms = [Measure("aireg validate --base main", [*aireg, "validate", "--base", "main"])]
-            interleaved(ms, max(reps, 5), root, env)
-            ms[0].memory = tree_peak(ms[0].argv, root, env)
-        finally:
-            subprocess.run(["git", "checkout", "-q", "main"], cwd=root, check=True)
-        cases.append(Case("validate --base (one tool changed)", tools, commits, ms))
-
     # All of history: aireg audit beside one raw `git log --name-only`.
     if do_audit:
         ms = [Measure("aireg audit", [*aireg, "audit", "--format", "json"]),
@@ -313,6 +304,27 @@ def bench_registry(root: Path, info: dict[str, Any], reps: int, env: dict[str, s
         ms[0].note = _git_processes(aireg, root, env)
         cases.append(Case("audit", tools, commits, ms))
     return cases
+
+
+def bench_pull_requests(regs: list[tuple[Path, dict[str, Any]]], reps: int,
+                        env: dict[str, str], aireg: list[str]) -> list[Case]:
+    """`validate --base main` on each registry's one-tool pull request, the sizes interleaved
+    with each other: the cross-size ratio is the target, so both must share the machine."""
+    regs = [(root, info) for root, info in regs if info.get("pr_tool")]
+    ms = [Measure("aireg validate --base main", [*aireg, "validate", "--base", "main"],
+                  cwd=root, env={**env, "AIREG_TODAY": info["today"]}) for root, info in regs]
+    for root, _ in regs:
+        subprocess.run(["git", "checkout", "-q", "pr"], cwd=root, check=True)
+    try:
+        interleaved(ms, max(reps, 7), PROJECT, env)
+        for m in ms:
+            assert m.cwd is not None and m.env is not None
+            m.memory = tree_peak(m.argv, m.cwd, m.env)
+    finally:
+        for root, _ in regs:
+            subprocess.run(["git", "checkout", "-q", "main"], cwd=root, check=True)
+    return [Case("validate --base (one tool changed)", int(info["tools"]), int(info["commits"]),
+                 [m]) for m, (_, info) in zip(ms, regs, strict=True)]
 
 
 def _git_processes(aireg: list[str], root: Path, env: dict[str, str]) -> str:
@@ -520,12 +532,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cases: list[Case] = []
     audit_ok = _has_audit()
-    for tools, commits in sizes:
-        root, info = registry(args.work, tools, commits)
-        _progress(f"{tools:,} tools ")
+    regs = [registry(args.work, tools, commits) for tools, commits in sizes]
+    for root, info in regs:
+        _progress(f"{int(info['tools']):,} tools ")
         cases += bench_registry(root, info, reps, env, aireg, cjs,
                                 do_audit=audit_ok and not args.no_audit)
         _progress("\n")
+    _progress("pull requests ")
+    cases += bench_pull_requests(regs, reps, env, aireg)
+    _progress("\n")
     _progress("startup ")
     cases.append(bench_startup(args.startup_reps if not args.quick else 15, env, aireg))
     _progress(f"\n{time.perf_counter() - started:.0f} s\n")
