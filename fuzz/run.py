@@ -27,9 +27,10 @@ ROUND = 2_000  # inputs per hypothesis run; a time limit is checked between runs
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 
-def _isolate() -> None:
+def _isolate(scratch: Path) -> None:
     # Like tests/conftest.py: never the developer's HOME or git config.
-    home = Path(tempfile.mkdtemp(prefix="aireg-fuzz-home-"))
+    home = scratch / "home"
+    home.mkdir()
     (home / ".gitconfig").write_text("[user]\n\tname = Fuzz\n\temail = fuzz@acme.example\n"
                                      "[init]\n\tdefaultBranch = main\n")
     os.environ.update(HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
@@ -98,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the targets whose name contains this (repeatable)")
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args(argv)
-    _isolate()
+    with tempfile.TemporaryDirectory(prefix="aireg-fuzz-") as scratch:
+        return _run(args, Path(scratch))
+
+
+def _run(args: argparse.Namespace, scratch: Path) -> int:
+    _isolate(scratch)
     import test_fuzz as t
 
     t.example_texts()
@@ -109,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     for name, (strategy, prop, needs_repo) in chosen.items():
         if needs_repo and repo is None:
-            repo = t.HistoryRepo(Path(tempfile.mkdtemp(prefix="aireg-fuzz-history-")))
+            repo = t.HistoryRepo(scratch / "history")
         t0 = time.monotonic()
         count, failure = run_target(name, strategy, prop, repo if needs_repo else None,
                                     args.examples, args.seconds)

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -369,11 +370,27 @@ WRITERS = {
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
-def open_copy(base: Path) -> Path:
-    """A copy of the base registry that another user can read (under a fresh 0755 folder)."""
+@pytest.fixture
+def open_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Path]]:
+    """Copies of the base registry another user can read: under a fresh 0755 folder, since
+    pytest's own temporary folders are private to us; removed afterwards."""
+    import shutil
     import tempfile
 
-    where = Path(tempfile.mkdtemp(prefix="aireg-fs-"))
+    made: list[Path] = []
+
+    def make() -> Path:
+        where = Path(tempfile.mkdtemp(prefix="aireg-fs-"))
+        made.append(where)
+        return _open_copy(base_registry(tmp_path_factory), where)
+
+    yield make
+    for where in made:
+        chmod_tree(where, write=True)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _open_copy(base: Path, where: Path) -> Path:
     where.chmod(0o755)
     root = copy_base(base, where / "copy")
     for path in [where, *where.rglob("*")]:
@@ -431,11 +448,11 @@ def assert_env_error(res: subprocess.CompletedProcess[str], *words: str) -> None
 
 
 @pytest.mark.parametrize("name", list(WRITERS))
-def test_read_only_registry(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_read_only_registry(name: str, open_copy: Callable[[], Path]) -> None:
     # A registry nobody may write (chmod -R a-w): every changing command says which file
     # cannot be written and why, exit 3, nothing written; reading still works.
     need_other_user()
-    root = open_copy(base_registry(tmp_path_factory))
+    root = open_copy()
     before = snapshot(root)
     chmod_tree(root.parent, write=False)
     try:
@@ -469,11 +486,11 @@ def test_read_only_file_system(tmp_path_factory: pytest.TempPathFactory) -> None
     assert_nothing_written(root, before)
 
 
-def test_read_only_git_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_read_only_git_directory(open_copy: Callable[[], Path]) -> None:
     # Records writable but .git not: git cannot store the commit; exit 3 naming the
     # permissions to check, the records untouched, no temporary file left.
     need_other_user()
-    root = open_copy(base_registry(tmp_path_factory))
+    root = open_copy()
     before = snapshot(root)
     chmod_tree(root.parent, write=False)
     for p in (root.parent.parent, root.parent, root, root / "tools", root / "tools/mea.yaml"):
@@ -487,11 +504,11 @@ def test_read_only_git_directory(tmp_path_factory: pytest.TempPathFactory) -> No
 
 
 @pytest.mark.parametrize("what", ["record", "tools"])
-def test_permission_denied_reading(what: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_permission_denied_reading(what: str, open_copy: Callable[[], Path]) -> None:
     # A record (or tools/) the user may not read: show, measure and validate say which
     # file cannot be read and why, exit 3; nothing written.
     need_other_user()
-    root = open_copy(base_registry(tmp_path_factory))
+    root = open_copy()
     before = snapshot(root)
     target = root / "tools/mea.yaml" if what == "record" else root / "tools"
     mode = target.stat().st_mode
@@ -507,10 +524,10 @@ def test_permission_denied_reading(what: str, tmp_path_factory: pytest.TempPathF
     assert_nothing_written(root, before)
 
 
-def test_registry_folder_aireg_may_not_enter(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_registry_folder_aireg_may_not_enter(open_copy: Callable[[], Path]) -> None:
     # --registry naming a folder inside one the user may not enter: one sentence, exit 3.
     need_other_user()
-    root = open_copy(base_registry(tmp_path_factory))
+    root = open_copy()
     root.parent.chmod(0o700 if os.geteuid() == 0 else 0)
     try:
         res = as_other_user(root, ("list",), LES)

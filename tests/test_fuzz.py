@@ -401,7 +401,11 @@ def prop_trailers(message: str) -> None:
 
 commit_lists = st.lists(st.tuples(messages, st.integers(0, 3), st.text(max_size=12)),
                         min_size=1, max_size=4)
-_REPO: list[HistoryRepo] = []
+
+
+@pytest.fixture(scope="module")
+def history_repo(tmp_path_factory: pytest.TempPathFactory) -> HistoryRepo:
+    return HistoryRepo(tmp_path_factory.mktemp("fuzz-history"))
 
 
 @CI
@@ -412,13 +416,12 @@ def test_trailers_of_any_message(message: str) -> None:
 
 
 @CI_HISTORY
-@given(commit_lists)
-def test_history_of_any_messages(commits: list[tuple[str, int, str]]) -> None:
+@given(commits=commit_lists)
+def test_history_of_any_messages(history_repo: HistoryRepo,
+                                 commits: list[tuple[str, int, str]]) -> None:
     # Commits with arbitrary messages (fake trailers, control characters, text that imitates
     # git's output): the reader sees exactly those commits, and judging them never crashes.
-    if not _REPO:
-        _REPO.append(HistoryRepo(Path(tempfile.mkdtemp(prefix="aireg-fuzz-history-"))))
-    prop_history(_REPO[0], commits)
+    prop_history(history_repo, commits)
 
 
 # -- what fuzzing found ------------------------------------------------------------------------
