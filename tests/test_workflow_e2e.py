@@ -171,14 +171,7 @@ def test_refuses_record_with_uncommitted_edits(reg: Reg) -> None:
 
 def test_only_security_reviewers_and_never_the_owner(reg: Reg) -> None:
     # A non-reviewer is refused, and so is a reviewer who owns the tool; exit 1 either way.
-    reg.ok("propose", "--name", "Tool", "--department", "engineering", "--problem", "p",
-           "--goal", "g", "--criterion", "c", "--with", ANA, as_=CTO)
-    reg.ok("advance", "tool", as_=CTO)
-    reg.ok("advance", "tool", "--group", "devs", "--count", "2", "--need", "n", as_=CTO)
-    reg.ok("advance", "tool", "--start", "2026-11-01", "--end", "2026-11-02",
-           "--participant", ANA, "--data", "public", "--result", "passed", "--findings", "ok",
-           "--security-data", "internal", "--no-trains-on-our-data", "--retention", "none",
-           "--sso", "--no-integrations", as_=CTO)
+    _to_impact_unreviewed(reg, owner=CTO)
     answers = ["--answer", "data-classes=yes", "--answer", "training=yes"]
     result = reg.aireg("review", "--security", "tool", "--approve", *answers, as_=LES)
     assert result.exit_code == 1 and "not in roles.security" in result.stderr
@@ -277,13 +270,13 @@ def test_signed_review_through_the_cli(reg: Reg, tmp_path: Path) -> None:
     assert "signature" in result.output
 
 
-def _to_impact_unreviewed(reg: Reg) -> None:
+def _to_impact_unreviewed(reg: Reg, owner: str = LES) -> None:
     # propose, then advance through purpose, users and pilot: the tool waits in security.
     reg.ok("propose", "--name", "Tool", "--department", "engineering", "--problem", "p",
-           "--goal", "g", "--criterion", "c", "--with", ANA, as_=LES)
-    reg.ok("advance", "tool", as_=LES)
-    reg.ok("advance", "tool", "--group", "devs", "--count", "2", "--need", "n", as_=LES)
+           "--goal", "g", "--criterion", "c", "--with", ANA, as_=owner)
+    reg.ok("advance", "tool", as_=owner)
+    reg.ok("advance", "tool", "--group", "devs", "--count", "2", "--need", "n", as_=owner)
     reg.ok("advance", "tool", "--start", "2026-11-01", "--end", "2026-11-02",
            "--participant", ANA, "--data", "public", "--result", "passed", "--findings", "ok",
            "--security-data", "internal", "--no-trains-on-our-data", "--retention", "none",
-           "--sso", "--no-integrations", as_=LES)
+           "--sso", "--no-integrations", as_=owner)
