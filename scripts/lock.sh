@@ -5,7 +5,8 @@
 #                              pyproject.toml, keeping today's pins where they still fit
 #   scripts/lock.sh --upgrade  the same, moving every pin to the newest release
 #   scripts/lock.sh newest     a throw-away venv with the newest release of everything,
-#                              then the fast test tier and the gates in it (nothing is written)
+#                              then the fast test tier in it (nothing is written; more
+#                              arguments go to pytest)
 #   scripts/lock.sh lowest     the same with the lowest release each `dependencies` range
 #                              allows (the package's ranges, tested at their bottom end)
 #
@@ -35,17 +36,23 @@ case "${1:-}" in
   newest|lowest)
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    resolution=highest; [[ "$1" == lowest ]] && resolution=lowest-direct
-    # lowest-direct: each range in pyproject.toml at its bottom end, what those need at
-    # their newest (what a user with old pins of their own would get).
-    compile --extra test --extra dev --resolution "$resolution" --upgrade -o "$work/req.txt"
     python3 -m venv "$work/venv"
-    "$work/venv/bin/pip" install -q --require-hashes -r "$work/req.txt"
+    if [[ "$1" == newest ]]; then
+      compile --extra test --extra dev --upgrade -o "$work/req.txt"
+      "$work/venv/bin/pip" install -q --require-hashes -r "$work/req.txt"
+    else
+      # The bottom of each range in `dependencies` (what those need at their newest), over
+      # the locked test tools: a failure names one of aireg's ranges, not a test tool.
+      compile --resolution lowest-direct -o "$work/req.txt"
+      "$work/venv/bin/pip" install -q --require-hashes -r requirements-dev.lock
+      "$work/venv/bin/pip" install -q --no-deps --require-hashes -r "$work/req.txt"
+      "$work/venv/bin/pip" check || true
+    fi
     "$work/venv/bin/pip" install -q --no-deps -e .
     echo "== $1 releases:"
     "$work/venv/bin/pip" list --format=freeze | grep -iE \
       '^(typer|rich|pyyaml|gitpython|ruamel.yaml|jsonschema|fastjsonschema|click)==' || true
-    "$work/venv/bin/pytest" -q -p no:cacheprovider
+    "$work/venv/bin/pytest" -q -p no:cacheprovider "${@:2}"
     ;;
   *)
     sed -n '2,14p' "$0"; exit 2 ;;
