@@ -63,21 +63,16 @@ def init(path: Path, org: str | None, example: bool) -> InitResult:
                 org_name = org or root.name
                 from aireg.example import DOMAIN as domain
 
-                def mutate(cfg: object, org_name: str = org_name, domain: str = domain) -> None:
-                    assert isinstance(cfg, dict)
-                    cfg["organization"] = org_name
-                    roles = cfg["roles"]
-                    if example:
-                        # The example's people live in the actor's domain; the actor is admin.
-                        roles["security"] = [f"cto@{domain}"]
-                        roles["caio"] = [f"caio@{domain}"]
-                        roles["admins"] = sorted({actor.email, f"cto@{domain}"})
-                    else:
-                        roles["security"] = [actor.email]
-                        roles["caio"] = []
-                        roles["admins"] = [actor.email]
-
-                text = yamlio.edit(src.read_text("utf-8"), mutate)
+                if example:
+                    # The example's people live in the actor's domain; the actor is admin.
+                    roles = {"security": [f"cto@{domain}"], "caio": [f"caio@{domain}"],
+                             "admins": sorted({actor.email, f"cto@{domain}"})}
+                else:
+                    roles = {"security": [actor.email], "caio": [], "admins": [actor.email]}
+                text = yamlio.edit(src.read_text("utf-8"), [
+                    yamlio.Update(("organization",), org_name),
+                    *(yamlio.Update(("roles", k), v) for k, v in roles.items()),
+                ])
                 write_text_atomic(dest, text, rel)
             else:
                 shutil.copyfile(src, dest)

@@ -6,21 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aireg import records
+from aireg import records, yamlio
 from aireg.config import Config
 from aireg.errors import RuleError, UsageError
 from aireg.records import Stage
+from aireg.yamlio import Update
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Update:
-    """Set `path` to `value`, or append `value` to the list at `path`."""
-
-    path: Path_
-    value: Any
-    append: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,50 +45,11 @@ class Change:
         return f"aireg: {self.action} {self.tool}: {summary}\n\n{body}\n"
 
 
-def apply(root: Any, updates: Sequence[Update]) -> None:
-    """Apply updates in place to a plain dict or a ruamel CommentedMap (new keys in SPEC order)."""
-    for up in updates:
-        target = root
-        for i, part in enumerate(up.path[:-1]):
-            nxt = target[part] if isinstance(part, int) else target.get(part)
-            if not isinstance(nxt, dict | list):
-                nxt = [] if isinstance(up.path[i + 1], int) else {}
-                _set(target, part, nxt)
-                nxt = target[part]
-            target = nxt
-        last = up.path[-1]
-        if up.append:
-            existing = target.get(last) if isinstance(target, dict) else None
-            if not isinstance(existing, list):
-                _set(target, last, [])
-            target[last].append(up.value)
-        else:
-            _set(target, last, up.value)
-
-
-def _set(target: Any, key: str | int, value: Any) -> None:
-    if isinstance(target, list) or key in target or not hasattr(target, "insert"):
-        target[key] = value
-        return
-    # A ruamel mapping: put a new top-level section where SPEC order says it goes.
-    order = records.KEY_ORDER
-    if key in order:
-        rank = order.index(key)
-        pos = len(target)
-        for i, existing in enumerate(target):
-            if existing in order and order.index(existing) > rank:
-                pos = i
-                break
-        target.insert(pos, key, value)
-    else:
-        target[key] = value
-
-
 def applied(record: Mapping[str, Any], updates: Sequence[Update]) -> dict[str, Any]:
     import copy
 
     data = copy.deepcopy(dict(record))
-    apply(data, updates)
+    yamlio.apply(data, updates, records.KEY_ORDER)
     return records.ordered(data)
 
 
