@@ -39,6 +39,16 @@ class Result:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def exit_code(self) -> int:
+        """3 when a file could not be read (the environment, not a rule: SPEC), 1 when a rule
+        is broken, else 0."""
+        from aireg.repo import ENV_PROBLEMS
+
+        if any(p.rule in ENV_PROBLEMS for p in self.problems):
+            return 3
+        return 0 if self.ok else 1
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
