@@ -40,7 +40,7 @@ class RecordFile:
 
     @property
     def id(self) -> str:
-        return self.rel.rsplit("/", 1)[-1].removesuffix(".yaml")
+        return records.file_id(self.rel)
 
     @property
     def record(self) -> dict[str, Any]:
@@ -53,7 +53,7 @@ ENV_PROBLEMS = frozenset({"unreadable", "vanished"})
 
 def check_tool_id(tool_id: str) -> str:
     """A tool id given on the command line, refused when it is not a slug (no ../, no caps)."""
-    if not records.ID_RE.match(tool_id) or len(tool_id) > records.ID_MAX:
+    if not records.is_valid_id(tool_id):
         raise UsageError(
             f'"{tool_id}" is not a tool id: ids are lowercase slugs of letters, digits and '
             "single hyphens, at most 64 characters (see `aireg list`)."
@@ -154,7 +154,7 @@ class Registry:
 
     @staticmethod
     def rel(tool_id: str) -> str:
-        return f"{records.TOOLS_DIR}/{tool_id}.yaml"
+        return records.record_path(tool_id)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -170,8 +170,7 @@ class Registry:
         return [f"{records.TOOLS_DIR}/{n}" for n in names]
 
     def ids(self) -> set[str]:
-        return {r.rsplit("/", 1)[-1].removesuffix(".yaml") for r in self.tool_files()
-                if r.endswith(".yaml")}
+        return {records.file_id(r) for r in self.tool_files() if r.endswith(".yaml")}
 
     def read_all(self, rels: Iterable[str] | None = None) -> list[RecordFile]:
         from aireg import loader

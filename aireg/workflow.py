@@ -86,15 +86,15 @@ class Proposal:
 
 def propose(p: Proposal, actor: str, cfg: Config, ids: set[str], today: str) -> dict[str, Any]:
     """A new record in `purpose`, owned by the person proposing it."""
-    if not records.ID_RE.match(p.id) or len(p.id) > records.ID_MAX:
+    if not records.is_valid_id(p.id):
         raise UsageError(
             f'"{p.id}" is not a valid tool id; pass --id with a lowercase slug of letters, '
             "digits and single hyphens (at most 64 characters), such as meeting-notes."
         )
     if p.id in ids:
         raise UsageError(
-            f"tools/{p.id}.yaml already exists; pass --id with another id, or work on the "
-            f"existing tool (aireg show {p.id})."
+            f"{records.record_path(p.id)} already exists; pass --id with another id, or work "
+            f"on the existing tool (aireg show {p.id})."
         )
     if p.department not in cfg.departments:
         raise UsageError(
@@ -203,8 +203,8 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config)
     tool = str(record.get("id"))
     stage = records.parse_stage(record.get("stage"))
     if stage is None:
-        raise RuleError(f"tools/{tool}.yaml: stage is {record.get('stage')!r}, which is not a "
-                        "stage; fix it first (aireg validate says how).")
+        raise RuleError(f"{records.record_path(tool)}: stage is {record.get('stage')!r}, which "
+                        "is not a stage; fix it first (aireg validate says how).")
     if stage is Stage.SECURITY:
         raise RuleError(f"{tool} waits for its security review; `security` is left only by a "
                         f"review (aireg review --security {tool}, by a security reviewer).")
@@ -219,7 +219,7 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config)
     missing = [r for r in to_leave(after, stage) if not r.met]
     if missing:
         lines = "; ".join(f"{r.field} ({r.what}; {r.flag})" for r in missing)
-        raise RuleError(f"tools/{tool}.yaml cannot leave {stage} yet: missing {lines}.")
+        raise RuleError(f"{records.record_path(tool)} cannot leave {stage} yet: missing {lines}.")
     nxt = stage.next
     assert nxt is not None
     ups.append(Update(("stage",), nxt.value))
@@ -293,7 +293,7 @@ def review(
         raise UsageError(f"decision {inp.decision!r} is not one of {', '.join(DECISIONS)}.")
     facts_missing = security_facts_missing(record)
     if facts_missing and inp.decision == "approved":
-        raise RuleError(f"tools/{tool}.yaml lacks security facts a review judges: "
+        raise RuleError(f"{records.record_path(tool)} lacks security facts a review judges: "
                         + ", ".join(r.field for r in facts_missing)
                         + "; the owner must add them first.")
     ids = [i.id for i in cfg.checklist]
@@ -359,8 +359,9 @@ def measure(record: Mapping[str, Any], metric: str, baseline: float, current: fl
     # The same measurement twice is a re-run (say, after an interrupted command), not news.
     for i, old in enumerate(record.get("impact") or []):
         if isinstance(old, Mapping) and all(old.get(k) == v for k, v in entry.items()):
-            raise RuleError(f"tools/{tool}.yaml already records this measurement (impact[{i}]: "
-                            f"{metric} {baseline} -> {current} on {day}); nothing was written.")
+            raise RuleError(f"{records.record_path(tool)} already records this measurement "
+                            f"(impact[{i}]: {metric} {baseline} -> {current} on {day}); "
+                            "nothing was written.")
     if note:
         entry["note"] = note
     return Change(tool, "measure", f"{metric} {baseline} -> {current}{' ' + unit if unit else ''}",
