@@ -18,9 +18,29 @@ from aireg.cli.main import app
 ADMIN = "admin@acme.example"
 
 
+# The developer's own home, as it was before any test ran.
+REAL_HOME = os.path.realpath(os.path.expanduser("~"))
+_expanduser = os.path.expanduser
+
+
+class TouchedRealHome(AssertionError):
+    """A test reached the developer's real $HOME (their git config, keys, caches)."""
+
+
+def _guarded_expanduser(path: Any) -> Any:
+    out = _expanduser(path)
+    text = os.fsdecode(out)
+    if text == REAL_HOME or text.startswith(REAL_HOME.rstrip("/") + "/"):
+        raise TouchedRealHome(f"this test reached the real $HOME ({text}); give it a HOME "
+                              "of its own (the isolated_env fixture does)")
+    return out
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # No test may touch the real $HOME or the developer's git config.
+    # No test may touch the real $HOME or the developer's git config: HOME is a fresh folder,
+    # and a path expanded into the real home fails the test loudly (TouchedRealHome), as
+    # pre-commit's tests do; so does a test that leaves HOME pointing there.
     home = tmp_path_factory.mktemp("home")
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
@@ -37,7 +57,14 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    if REAL_HOME != "/":
+        monkeypatch.setattr(os.path, "expanduser", _guarded_expanduser)
     yield
+    left = os.path.realpath(os.environ.get("HOME", ""))
+    if REAL_HOME != "/" and left == REAL_HOME:
+        raise TouchedRealHome(f"this test set HOME back to the real one ({left})")
 
 
 def dedent(text: str) -> str:
