@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -93,31 +92,17 @@ def read_file(root: Path, rel: str) -> RecordFile:
     return RecordFile(rel, raw.decode("utf-8-sig"), data)
 
 
-def write_text_atomic(path: Path, text: str, label: str | None = None, *,
-                      fsync: bool = True) -> None:
-    """Write a file whole or not at all: a temporary file beside it, fsync, then a rename.
+def write_text_atomic(path: Path, text: str, label: str | None = None) -> None:
+    """Write a file aireg does not commit (aireg report --output) whole or not at all: a
+    temporary file beside it, on disk, then a rename (as aireg.transaction writes records)."""
+    from aireg.transaction import write_temp
 
-    Bulk writers (import) pass fsync=False and call os.sync() once before they commit.
-    """
     label = label or str(path)
+    tmp = write_temp(path, text.encode("utf-8"), label, sync=True)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise EnvError(f"{label} cannot be written ({exc.strerror}); check that the folder "
-                       "is writable and the disk is not full. Nothing was changed.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise EnvError(f"{label} cannot be written ({exc.strerror}); check that the folder "
                        "is writable and the disk is not full. Nothing was changed.") from exc
 
@@ -205,10 +190,7 @@ class Registry:
                             "(aireg validate shows where).")
         return rf
 
-    # -- writing ---------------------------------------------------------------------------
-
-    def write_atomic(self, rel: str, text: str, *, fsync: bool = True) -> None:
-        write_text_atomic(self.root / rel, text, rel, fsync=fsync)
+    # -- before writing-----------------------------------------------------------------------
 
     def ensure_unchanged(self, rel: str) -> None:
         """Refuse to act on a record that has uncommitted edits of its own."""

@@ -152,7 +152,7 @@ def _read(path: Path, rel: str | None = None) -> bytes | None:
                        "permissions. Nothing was written.") from exc
 
 
-def _write_temp(path: Path, data: bytes, rel: str, sync: bool) -> Path:
+def write_temp(path: Path, data: bytes, rel: str, sync: bool) -> Path:
     """The new content, whole and on disk, in a temporary file beside `path`."""
     tmp: str | None = None
     try:
@@ -313,7 +313,7 @@ def recover(root: Path, git: Git) -> Finished | None:
             data = _read(root / tmp) if tmp else None
             if data is None or _blob_id(data, new) != new_blob:
                 data = git.run("cat-file", "blob", new_blob)
-            os.replace(_write_temp(path, data, rel, sync=True), path)
+            os.replace(write_temp(path, data, rel, sync=True), path)
             rewritten.append(rel)
             ready.append(rel)
         if ready and at == new:
@@ -438,7 +438,7 @@ class Session:
             sync = len(paths) <= 8  # many files: one os.sync() instead of one fsync each
             data = {rel: files[rel].encode("utf-8") for rel in paths}
             for rel in paths:
-                temps[rel] = _write_temp(root / rel, data[rel], rel, sync)
+                temps[rel] = write_temp(root / rel, data[rel], rel, sync)
             if not sync:
                 os.sync()
             subject = message.splitlines()[0]
