@@ -37,7 +37,8 @@ def _guarded_expanduser(path: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def isolated_env(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # No test may touch the real $HOME or the developer's git config: HOME is a fresh folder,
     # and a path expanded into the real home fails the test loudly (TouchedRealHome), as
     # pre-commit's tests do; so does a test that leaves HOME pointing there.

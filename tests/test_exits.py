@@ -10,8 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from aireg import __version__
 from conftest import Reg
+
+from aireg import __version__
 
 CLI_TIMEOUT = 120
 
