@@ -77,8 +77,8 @@ def commit_change(
             text = records.SCHEMA_MODELINE + yamlio.dump(records.ordered(new_record))
         else:
             assert before is not None
-            text = yamlio.edit(before.text, lambda root: workflow.apply(root, change.updates),
-                               file=rel)
+            text = yamlio.edit(before.text, change.updates, file=rel,
+                               key_order=records.KEY_ORDER)
         data, warnings = _checked(reg, rel, text)
         sha = tx.commit({rel: text}, change.message, identity,
                         expect={rel: before.text if before is not None else None}, when=when)

@@ -30,6 +30,11 @@ class AuditResult:
         return not any(p.severity == "error" for p in self.problems)
 
     @property
+    def exit_code(self) -> int:
+        """1 when the history breaks a rule (warnings included), else 0."""
+        return 1 if self.problems else 0
+
+    @property
     def squashed(self) -> list[Decision]:
         """Reviews whose authorship was lost to a squash merge (and no signature proves)."""
         return [d for d in self.decisions if "squashed-review" in d.problems]

@@ -171,9 +171,7 @@ class Updated:
 
 
 def update(reg: Registry, actor: Identity | None = None) -> Updated:
-    """Write CODEOWNERS from aireg.yaml atomically and commit it alone (admins only)."""
-    from aireg.repo import write_text_atomic
-
+    """Commit CODEOWNERS as aireg.yaml gives it, alone, and write it (admins only)."""
     cfg = reg.config
     identity = actor or reg.git.identity()
     if not cfg.is_admin(identity.email):
@@ -193,17 +191,9 @@ def update(reg: Registry, actor: Identity | None = None) -> Updated:
             f"generated from {CONFIG_FILE}, so put people in roles and handles there, discard "
             f"the edits with `git checkout -- {FILE}`, then run `aireg codeowners` again."
         )
-    reg.git.branch_ref()  # a detached HEAD is refused before anything is written
-    path = reg.root / FILE
-    old = path.read_bytes() if path.is_file() else None
-    write_text_atomic(path, want, FILE)
-    try:
-        sha = reg.git.commit_paths([FILE], MESSAGE, identity)
-    except BaseException:
-        # Never leave a rewritten CODEOWNERS without its commit: put it back as it was.
-        if old is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.write_bytes(old)
-        raise
+    from aireg import transaction
+
+    # Committed first, then written, all or nothing (aireg.transaction).
+    sha, _ = transaction.commit_files(reg.root, reg.git, {FILE: want}, MESSAGE, identity,
+                                      expect={FILE: have})
     return Updated(sha, want)

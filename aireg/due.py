@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from aireg.config import Policy
-from aireg.records import Stage, is_valid_date, parse_stage
+from aireg.records import Stage, as_list, as_map, is_valid_date, parse_stage
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,7 @@ def _d(value: object) -> date | None:
     return date.fromisoformat(value) if is_valid_date(value) else None  # type: ignore[arg-type]
 
 
-def _list(v: object) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
-def _map(v: object) -> Mapping[str, Any]:
-    return v if isinstance(v, Mapping) else {}
+_list, _map = as_list, as_map
 
 
 def approval_date(record: Mapping[str, Any]) -> date | None:

@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
+# The exit of an error nobody foresaw (a bug): as pre-commit does, set apart from a rule
+# broken (1), and reported with the version and where to report it (aireg.crash).
+UNEXPECTED_EXIT = 3
+
+
+class Outcome(Protocol):
+    """What a command returns: the exit code its result asks for (SPEC section 3). The CLI
+    turns it into the exit, in one place (aireg.cli.main)."""
+
+    @property
+    def exit_code(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Status:
+    """An Outcome with nothing else to say: 0 done, 1 a check found something."""
+
+    exit_code: int = 0
+
 
 class AiregError(Exception):
     """An error a user should read: one sentence naming the file, the field and the fix."""

@@ -1,35 +1,56 @@
-"""The only module that talks to git (through GitPython): run commands, commit files alone."""
+"""The only module that runs git: every call in a clean git environment, failures as advice."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aireg.errors import EnvError
-
-if TYPE_CHECKING:
-    import git as gitpython
-
 
 # git's cache of inflated delta bases while reading history (see Git._HISTORY_OPTS).
 _DELTA_CACHE = "16m"
 
 
-def _gitpython() -> Any:
-    # Importing GitPython costs ~60 ms and probes for the git binary: only when git is needed.
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-    try:
-        import git as gitpython
-    except ImportError as exc:  # pragma: no cover - only without GitPython or git
-        raise EnvError(
-            f"git could not be used ({exc}); install git and make sure it is on PATH."
-        ) from exc
-    return gitpython
+# What aireg keeps of the git variables it inherits (as pre-commit's no_git_env does): how
+# to reach remotes, which config files to read, and tracing. The rest would aim git at
+# another repository, index, object store or identity (GIT_DIR, GIT_WORK_TREE,
+# GIT_INDEX_FILE, GIT_AUTHOR_* ... as set in a hook or by a script): aireg always works on
+# the registry it found, and names the index and the people itself.
+_KEPT_GIT_VARS = frozenset({
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO",
+    "GIT_SSL_NO_VERIFY", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT", "GIT_HTTP_PROXY_AUTHMETHOD",
+    "GIT_ALLOW_PROTOCOL", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_COUNT", "GIT_CONFIG_PARAMETERS", "GIT_TRACE", "GIT_TRACE2", "GIT_TRACE2_EVENT",
+    "GIT_TRACE2_PERF", "GIT_TRACE_PERFORMANCE",
+})
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for one git process: inherited, minus the GIT_* variables git would
+    take from a caller (see _KEPT_GIT_VARS), in the C locale so git's messages, which
+    aireg turns into advice, read the same everywhere; then `extra` on top."""
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith("GIT_") or k in _KEPT_GIT_VARS
+        or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+    }
+    env["LC_ALL"] = env["LANGUAGE"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _not_installed() -> EnvError:
+    return EnvError(
+        "git is not installed or not on PATH; install git (e.g. apt install git) "
+        "and run the command again."
+    )
 
 
 # git's "Unable to create '<path>.lock': File exists." names a lock another git process
@@ -62,20 +83,22 @@ class Identity:
     name: str
     email: str
 
+    def env(self, when: str | None = None) -> dict[str, str]:
+        """The variables that make git record this person (and `when`, if given) as author
+        and committer of a commit or a reflog entry."""
+        out = {"GIT_AUTHOR_NAME": self.name, "GIT_AUTHOR_EMAIL": self.email,
+               "GIT_COMMITTER_NAME": self.name, "GIT_COMMITTER_EMAIL": self.email}
+        if when:
+            out["GIT_AUTHOR_DATE"] = out["GIT_COMMITTER_DATE"] = when
+        return out
+
 
 class Git:
     """Runs git in one repository; every failure becomes an AiregError with advice."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._cmd: gitpython.Git | None = None
         self._git_dir: Path | None = None
-
-    @property
-    def cmd(self) -> gitpython.Git:
-        if self._cmd is None:
-            self._cmd = _gitpython().Git(str(self.root))
-        return self._cmd
 
     def run(
         self,
@@ -96,40 +119,31 @@ class Git:
         stdin: bytes | None = None,
         env: Mapping[str, str] | None = None,
     ) -> tuple[int, bytes, str]:
-        """Run `git ARGS`; return (exit code, stdout, stderr) without judging the code."""
-        gp = _gitpython()
-        full_env = dict(env) if env else None
-        istream = None
+        """Run `git ARGS`; return (exit code, stdout, stderr) without judging the code.
+
+        `env` adds to (or overrides) the clean environment (clean_env), never replaces it.
+        """
+        import subprocess
+
         try:
-            if stdin is not None:
-                istream = tempfile.TemporaryFile()
-                istream.write(stdin)
-                istream.seek(0)
-            code, out, err = self.cmd.execute(
-                ["git", *args],
-                istream=istream,
-                with_extended_output=True,
-                with_exceptions=False,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
-                env=full_env,
+            proc = subprocess.run(
+                ["git", *args], cwd=str(self.root), env=clean_env(env), input=stdin,
+                stdin=subprocess.DEVNULL if stdin is None else None, capture_output=True,
+                check=False,
             )
-        except gp.exc.GitCommandNotFound as exc:
-            raise EnvError(
-                "git is not installed or not on PATH; install git (e.g. apt install git) "
-                "and run the command again."
-            ) from exc
+        except FileNotFoundError as exc:
+            if not self.root.is_dir():
+                raise EnvError(f"{self.root} does not exist or is not a folder; pass the "
+                               "registry's folder.") from exc
+            raise _not_installed() from exc
         except PermissionError as exc:
             raise EnvError(f"{self.root}: permission denied running git ({exc}).") from exc
-        finally:
-            if istream is not None:
-                istream.close()
-        err_text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
-        return int(code), bytes(out or b""), err_text
+        return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
 
     def _error(self, args: Sequence[str], err: str) -> EnvError:
         text = err.strip().splitlines()
-        first = next((ln for ln in text if ln.startswith(("fatal:", "error:"))), text[0] if text else "")
+        first = next((ln for ln in text if ln.startswith(("fatal:", "error:"))),
+                     text[0] if text else "")
         stale = _LOCK_RE.search(err)
         if stale and not stale.group(1).endswith("/index.lock"):
             return stale_lock_error(self.root, stale.group(1))
@@ -173,16 +187,24 @@ class Git:
         value = out.decode("utf-8", "replace").strip()
         return value if code == 0 and value else None
 
-    def identity(self) -> Identity:
-        """The acting person: git's user.email (and user.name) in this repository."""
+    def identity_or_none(self) -> Identity | None:
+        """The acting person, or None when git's user.email is not set."""
         email = self.config("user.email")
         if not email:
-            raise EnvError(
-                "git's user.email is not set, so aireg cannot tell who is acting; run "
-                "`git config user.email you@example.com` in the registry (or --global)."
-            )
+            return None
         name = self.config("user.name") or email.split("@")[0]
         return Identity(name=name, email=email.strip().lower())
+
+    def identity(self) -> Identity:
+        """The acting person: git's user.email (and user.name) in this repository."""
+        found = self.identity_or_none()
+        if found is None:
+            raise EnvError(
+                "git's user.email is not set, so aireg cannot tell who is acting: set it "
+                "with `git config --global user.email you@example.com` and run the command "
+                "again."
+            )
+        return found
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in a repository with no commits yet."""
@@ -225,65 +247,6 @@ class Git:
     def is_tracked(self, path: str) -> bool:
         out = self.run("ls-files", "-z", "--", path)
         return bool(out.strip(b"\0"))
-
-    # -- writing -------------------------------------------------------------------------
-
-    def commit_paths(
-        self, paths: Sequence[str], message: str, author: Identity, when: str | None = None
-    ) -> str:
-        """Commit the working-tree content of `paths`, and nothing else, on the current branch.
-
-        Built with a private index so the user's other staged and unstaged work is never
-        swept in; the branch moves with a compare-and-swap (`update-ref NEW OLD`), so two
-        aireg processes committing at once cannot lose each other's commit; the real index
-        is then updated for these paths only, so `git status` stays clean.
-        """
-        ref = self.branch_ref()
-        parent = self.head()
-        git_dir = Path(self.text("rev-parse", "--absolute-git-dir"))
-        if (git_dir / "index.lock").exists():
-            raise self._error(("commit",), "index.lock")
-        fd, tmp_index = tempfile.mkstemp(prefix="aireg-index-", dir=git_dir)
-        os.close(fd)
-        os.unlink(tmp_index)  # git wants to create it itself
-        env = {**os.environ, "GIT_INDEX_FILE": tmp_index}
-        ident_env = {
-            "GIT_AUTHOR_NAME": author.name,
-            "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name,
-            "GIT_COMMITTER_EMAIL": author.email,
-        }
-        if when:
-            ident_env["GIT_AUTHOR_DATE"] = ident_env["GIT_COMMITTER_DATE"] = when
-        try:
-            if parent:
-                self.run("read-tree", parent, env=env)
-            else:
-                self.run("read-tree", "--empty", env=env)
-            present = [p for p in paths if (self.root / p).exists()]
-            gone = [p for p in paths if not (self.root / p).exists()]
-            if present:
-                self.run("update-index", "--add", "--", *present, env=env)
-            if gone:
-                self.run("update-index", "--force-remove", "--", *gone, env=env)
-            tree = self.text_env(env, "write-tree")
-            args = ["commit-tree", tree, "-F", "-"]
-            if parent:
-                args[2:2] = ["-p", parent]
-            commit = (
-                self.run(*args, stdin=message.encode("utf-8"), env={**env, **ident_env})
-                .decode()
-                .strip()
-            )
-            if not self.move_branch(ref, commit, parent, message.splitlines()[0]):
-                raise self.moved_error(ref)
-        finally:
-            for leftover in (tmp_index, tmp_index + ".lock"):
-                if os.path.exists(leftover):
-                    os.unlink(leftover)
-        # Stage exactly these paths in the user's index so `git status` shows them clean.
-        self.stage(paths, commit)
-        return commit
 
     # -- committing content, not the working tree (aireg.transaction) --------------------
 
@@ -328,31 +291,43 @@ class Git:
         paths = list(blobs)
         modes = {p: m for p, (m, _) in self.tree_entries(parent, paths).items()}
         info = "".join(f"{modes.get(p, '100644')} {blobs[p]}\t{p}\0" for p in paths)
-        fd, tmp_index = tempfile.mkstemp(prefix="aireg-index-", dir=self.git_dir)
-        os.close(fd)
-        os.unlink(tmp_index)  # git wants to create it itself
-        env = {**os.environ, "GIT_INDEX_FILE": tmp_index}
-        try:
+        with self.private_index() as env:
             self.run("read-tree", *([parent] if parent else ["--empty"]), env=env)
             self.run("update-index", "-z", "--index-info",
                      stdin=info.encode("utf-8", "surrogateescape"), env=env)
-            tree = self.text_env(env, "write-tree")
-        finally:
-            for leftover in (tmp_index, tmp_index + ".lock"):
-                if os.path.exists(leftover):
-                    os.unlink(leftover)
-        ident = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-                 "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-        if when:
-            ident["GIT_AUTHOR_DATE"] = ident["GIT_COMMITTER_DATE"] = when
+            tree = self.run("write-tree", env=env).decode().strip()
         args = ["commit-tree", tree, *(["-p", parent] if parent else []), "-F", "-"]
         return self.run(*args, stdin=message.encode("utf-8"),
-                        env={**os.environ, **ident}).decode().strip()
+                        env=author.env(when)).decode().strip()
 
-    def move_branch(self, ref: str, new: str, old: str | None, reason: str) -> bool:
+    @contextlib.contextmanager
+    def private_index(self, copy_of: Path | None = None) -> Iterator[dict[str, str]]:
+        """A temporary index in the .git directory, as the `env` for git calls using it;
+        removed afterwards, with any lock git left on it. `copy_of`: start from that
+        index file's bytes (when it exists); otherwise git creates the index itself."""
+        fd, tmp = tempfile.mkstemp(prefix="aireg-index-", dir=self.git_dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if copy_of is not None and copy_of.exists():
+                    fh.write(copy_of.read_bytes())
+                    copied = True
+                else:
+                    copied = False
+            if not copied:
+                os.unlink(tmp)  # git wants to create it itself
+            yield {"GIT_INDEX_FILE": tmp}
+        finally:
+            for leftover in (tmp, tmp + ".lock"):
+                if os.path.exists(leftover):
+                    os.unlink(leftover)
+
+    def move_branch(self, ref: str, new: str, old: str | None, reason: str,
+                    by: Identity | None = None) -> bool:
         """Point `ref` at `new` only if it still points at `old` (a compare-and-swap);
-        False when another commit moved it first."""
-        code, _, err = self.run_full("update-ref", "-m", reason, ref, new, old or "")
+        False when another commit moved it first. `by` is named in the reflog (otherwise
+        git's configured user, or one git makes up from the host name)."""
+        code, _, err = self.run_full("update-ref", "-m", reason, ref, new, old or "",
+                                     env=by.env() if by else None)
         if code == 0 or self.rev_parse(ref) == new:
             return True
         stale = _LOCK_RE.search(err)
@@ -391,14 +366,10 @@ class Git:
             + f"run `git reset -q -- {' '.join(paths)}`."
         )
 
-    def text_env(self, env: Mapping[str, str], *args: str) -> str:
-        return self.run(*args, env=env).decode().strip()
-
     def init(self) -> None:
         self.run("init", "-q")
         # A registry's history is its audit trail: refuse fast-forward-breaking surprises later.
-        code, _, _ = self.run_full("symbolic-ref", "HEAD", "refs/heads/main")
-        del code
+        self.run_full("symbolic-ref", "HEAD", "refs/heads/main")
 
     # -- history (read by aireg.history; every call reads, none writes) --------------------
 
@@ -409,23 +380,13 @@ class Git:
     # 100,000 commits under 300 MB with both git processes, at no measurable cost in time.
     _HISTORY_OPTS = ("--no-replace-objects", "-c", f"core.deltaBaseCacheLimit={_DELTA_CACHE}")
 
-    def log_z(self, fmt: str, revs: Sequence[str], paths: Sequence[str] = (),
-              extra: Sequence[str] = ()) -> bytes:
-        """One `git log -z --raw` pass: for each commit `fmt`, then its changed files with
-        their blob ids (merges: the diff against their first parent; renames: a delete and an
-        add), oldest first, parents before children."""
-        args = [
-            *self._HISTORY_OPTS, "log", "-z", "--raw", "--no-abbrev", "--no-renames",
-            "--diff-merges=first-parent", "--root", "--no-show-signature", "--no-color",
-            "--no-ext-diff", "--no-textconv", "--encoding=UTF-8", f"--format={fmt}", *extra,
-            "--end-of-options", *revs, "--", *paths,
-        ]
-        return self.run(*args)
-
     def log_z_stream(self, fmt: str, revs: Sequence[str], paths: Sequence[str] = (),
                      extra: Sequence[str] = ()) -> LogStream:
-        """Like log_z, but read while git writes it (use it in a `with`): the caller's work on
-        the first commits overlaps git's diffing of the next ones."""
+        """One `git log -z --raw` pass, read while git writes it (use it in a `with`): for
+        each commit `fmt`, then its changed files with their blob ids (merges: the diff
+        against their first parent; renames: a delete and an add), oldest first, parents
+        before children. The caller's work on the first commits overlaps git's diffing of
+        the next ones."""
         args = [
             *self._HISTORY_OPTS, "log", "-z", "--raw", "--no-abbrev", "--no-renames",
             "--diff-merges=first-parent", "--root", "--no-show-signature", "--no-color",
@@ -456,10 +417,6 @@ class Git:
         except OSError:
             return set()
 
-    def has_commit(self, rev: str) -> bool:
-        code, _, _ = self.run_full("cat-file", "-e", f"{rev}^{{commit}}")
-        return code == 0
-
     def cat_file(self) -> CatFile:
         """One `git cat-file --batch` process for many object reads (use it in a `with`)."""
         return CatFile(self.root)
@@ -477,14 +434,11 @@ class LogStream:
         try:
             self._proc = subprocess.Popen(
                 ["git", *self.args], cwd=str(git.root), stdout=subprocess.PIPE,
-                stderr=self._err, stdin=subprocess.DEVNULL,
+                stderr=self._err, stdin=subprocess.DEVNULL, env=clean_env(),
             )
         except FileNotFoundError as exc:
             self._err.close()
-            raise EnvError(
-                "git is not installed or not on PATH; install git (e.g. apt install git) "
-                "and run the command again."
-            ) from exc
+            raise _not_installed() from exc
 
     def __enter__(self) -> LogStream:
         return self
@@ -526,7 +480,7 @@ class CatFile:
     def __init__(self, root: Path) -> None:
         import subprocess
 
-        env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
+        env = clean_env({"GIT_NO_REPLACE_OBJECTS": "1"})
         try:
             self._proc = subprocess.Popen(
                 ["git", "-c", f"core.deltaBaseCacheLimit={_DELTA_CACHE}", "cat-file",
@@ -534,10 +488,7 @@ class CatFile:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
         except FileNotFoundError as exc:
-            raise EnvError(
-                "git is not installed or not on PATH; install git (e.g. apt install git) "
-                "and run the command again."
-            ) from exc
+            raise _not_installed() from exc
         self.root = root
 
     def __enter__(self) -> CatFile:
@@ -560,10 +511,6 @@ class CatFile:
                 proc.kill()
         if proc.stdout is not None:
             proc.stdout.close()
-
-    def read(self, spec: str) -> tuple[str, str, bytes] | None:
-        """(object id, type, content) of `spec`, or None when it does not exist."""
-        return self.read_many([spec])[0]
 
     def read_many(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
         """Each spec's (object id, type, content), or None where it does not exist."""

@@ -88,11 +88,8 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
     if plan.new_departments:
         config_before = (reg.root / CONFIG_FILE).read_text("utf-8")
 
-        def add_departments(root: Any) -> None:
-            for dept in plan.new_departments:
-                root["departments"][dept] = {}
-
-        files[CONFIG_FILE] = yamlio.edit(config_before, add_departments)
+        files[CONFIG_FILE] = yamlio.edit(
+            config_before, [yamlio.Update(("departments", d), {}) for d in plan.new_departments])
         expect[CONFIG_FILE] = config_before
     for rec in plan.records:
         rel = reg.rel(rec.id)

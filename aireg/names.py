@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from aireg.records import ID_MAX
+
 __all__ = [
     "normalize_product",
     "product_display_name",
@@ -16,7 +18,6 @@ __all__ = [
     "slugify",
 ]
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _WS = re.compile(r"\s+")
 
@@ -33,7 +34,7 @@ def _fold(text: str) -> str:
 # ---------------------------------------------------------------- slugs
 
 
-def slugify(text: str, max_len: int = 64) -> str:
+def slugify(text: str, max_len: int = ID_MAX) -> str:
     """An id matching ``^[a-z0-9]+(-[a-z0-9]+)*$``, at most `max_len` characters.
 
     Accents are folded to ASCII, every other run of non-alphanumerics becomes one hyphen, and

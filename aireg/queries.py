@@ -14,13 +14,6 @@ from aireg.repo import RecordFile, Registry, today
 LIST_FIELDS = ("id", "name", "vendor", "department", "owner", "stage", "created", "due")
 
 
-def _due_text(item: due.DueItem | None) -> str | None:
-    if item is None:
-        return None
-    word = "measure" if item.kind == "measure" else "reassess"
-    return f"{word} by {item.due.isoformat()}" + (" (overdue)" if item.overdue else "")
-
-
 def row(record: Mapping[str, Any], policy: Any, day: date) -> dict[str, Any]:
     item = due.item_for(record, policy, day)
     return {

@@ -112,37 +112,64 @@ def _text(v: object) -> bool:
     return isinstance(v, str) and bool(v.strip())
 
 
-def _list(v: object) -> list[Any]:
+def as_list(v: object) -> list[Any]:
+    """A record's list field as a list; anything else (missing, wrong type) as []."""
     return v if isinstance(v, list) else []
 
 
-def _map(v: object) -> Mapping[str, Any]:
+def as_map(v: object) -> Mapping[str, Any]:
+    """A record's mapping field as a mapping; anything else (missing, wrong type) as {}."""
     return v if isinstance(v, Mapping) else {}
+
+
+def record_path(tool_id: str) -> str:
+    """The registry-relative file of a tool: tools/<id>.yaml."""
+    return f"{TOOLS_DIR}/{tool_id}.yaml"
+
+
+def file_id(rel: str) -> str:
+    """The id a record file's name gives (tools/<id>.yaml -> <id>), whether valid or not."""
+    return rel.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+def record_id(rel: str) -> str | None:
+    """The tool id of a registry-relative path when it is a record's file
+    (tools/<valid id>.yaml), else None."""
+    prefix = f"{TOOLS_DIR}/"
+    if not rel.startswith(prefix) or not rel.endswith(".yaml") or "/" in rel[len(prefix):]:
+        return None
+    tool_id = rel[len(prefix):-len(".yaml")]
+    return tool_id if is_valid_id(tool_id) else None
+
+
+def is_valid_id(tool_id: str) -> bool:
+    """Whether `tool_id` is a tool id: a lowercase slug, at most ID_MAX characters."""
+    return len(tool_id) <= ID_MAX and bool(ID_RE.match(tool_id))
 
 
 def requirements(record: Mapping[str, Any], stage: Stage) -> list[Requirement]:
     """Everything `stage` needs before a record may leave it, each marked met or not."""
     owner = record.get("owner")
     if stage is Stage.PURPOSE:
-        p = _map(record.get("purpose"))
-        others = [e for e in _list(p.get("defined_with")) if isinstance(e, str) and e != owner]
+        p = as_map(record.get("purpose"))
+        others = [e for e in as_list(p.get("defined_with")) if isinstance(e, str) and e != owner]
         return [
             Requirement("purpose.problem", "the problem the tool solves", "--problem",
                         _text(p.get("problem"))),
             Requirement("purpose.goal", "the goal", "--goal", _text(p.get("goal"))),
             Requirement("purpose.success_criteria", "at least one success criterion",
-                        "--criterion", any(_text(c) for c in _list(p.get("success_criteria")))),
+                        "--criterion", any(_text(c) for c in as_list(p.get("success_criteria")))),
             Requirement("purpose.defined_with",
                         "at least one colleague besides the owner who defined the purpose",
                         "--with", bool(others)),
         ]
     if stage is Stage.USERS:
-        groups = [_map(g) for g in _list(record.get("users"))]
+        groups = [as_map(g) for g in as_list(record.get("users"))]
         complete = bool(groups) and all(
             _text(g.get("group"))
             and isinstance(g.get("count"), int) and not isinstance(g.get("count"), bool)
             and g.get("count", 0) >= 1
-            and any(_text(n) for n in _list(g.get("needs")))
+            and any(_text(n) for n in as_list(g.get("needs")))
             for g in groups
         )
         return [
@@ -150,15 +177,15 @@ def requirements(record: Mapping[str, Any], stage: Stage) -> list[Requirement]:
                         "--group/--count/--need", complete),
         ]
     if stage is Stage.PILOT:
-        p = _map(record.get("pilot"))
-        sec = _map(record.get("security"))
-        data = _list(p.get("data"))
+        p = as_map(record.get("pilot"))
+        sec = as_map(record.get("security"))
+        data = as_list(p.get("data"))
         start, end = p.get("start"), p.get("end")
         return [
             Requirement("pilot.start", "the pilot's start date", "--start", is_valid_date(start)),
             Requirement("pilot.end", "the pilot's end date", "--end", is_valid_date(end)),
             Requirement("pilot.participants", "at least one participant", "--participant",
-                        any(_text(x) for x in _list(p.get("participants")))),
+                        any(_text(x) for x in as_list(p.get("participants")))),
             Requirement("pilot.data", "the data classes the pilot touched", "--data",
                         bool(data)),
             Requirement("pilot.result", "the result: passed (a failed pilot is withdrawn)",
@@ -168,7 +195,7 @@ def requirements(record: Mapping[str, Any], stage: Stage) -> list[Requirement]:
             # Leaving the pilot means waiting for the CTO, who can judge only facts that the
             # owner has written down: the security facts are part of the pilot step.
             Requirement("security.data", "the data classes the tool will see",
-                        "--security-data", bool(_list(sec.get("data")))),
+                        "--security-data", bool(as_list(sec.get("data")))),
             Requirement("security.trains_on_our_data", "whether the vendor trains on our data",
                         "--trains-on-our-data/--no-trains-on-our-data",
                         isinstance(sec.get("trains_on_our_data"), bool)),
@@ -181,7 +208,7 @@ def requirements(record: Mapping[str, Any], stage: Stage) -> list[Requirement]:
                         isinstance(sec.get("integrations"), list)),
         ]
     if stage is Stage.SECURITY:
-        review = _map(_map(record.get("security")).get("review"))
+        review = as_map(as_map(record.get("security")).get("review"))
         return [
             Requirement("security.review", "an approved security review", "aireg review",
                         review.get("decision") == "approved"),
@@ -189,7 +216,7 @@ def requirements(record: Mapping[str, Any], stage: Stage) -> list[Requirement]:
     if stage is Stage.IMPACT:
         return [
             Requirement("impact", "at least one measured metric", "aireg measure",
-                        any(_text(_map(m).get("metric")) for m in _list(record.get("impact")))),
+                        any(_text(as_map(m).get("metric")) for m in as_list(record.get("impact")))),
         ]
     return []
 
@@ -208,17 +235,17 @@ SECURITY_FACT_KEYS = (
 
 def facts(record: Mapping[str, Any]) -> dict[str, Any]:
     """The facts a security reviewer saw: identity, vendor, the security facts, pilot data."""
-    sec = _map(record.get("security"))
+    sec = as_map(record.get("security"))
     out: dict[str, Any] = {k: record.get(k) for k in FACT_KEYS}
     out["security"] = {k: sec[k] for k in sorted(sec) if k != "review"}
-    out["pilot.data"] = _map(record.get("pilot")).get("data")
+    out["pilot.data"] = as_map(record.get("pilot")).get("data")
     return out
 
 
 def digest(record: Mapping[str, Any]) -> str:
     canonical = json.dumps(facts(record), sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def changed_facts(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
@@ -238,7 +265,7 @@ def review_payload(tool_id: str, decision: str, day: str, reviewer: str, dig: st
         "aireg-review v1\n"
         f"tool: {tool_id}\ndecision: {decision}\ndate: {day}\n"
         f"reviewer: {reviewer}\ndigest: {dig}\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def ordered(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +39,7 @@ class RecordFile:
 
     @property
     def id(self) -> str:
-        return self.rel.rsplit("/", 1)[-1].removesuffix(".yaml")
+        return records.file_id(self.rel)
 
     @property
     def record(self) -> dict[str, Any]:
@@ -53,7 +52,7 @@ ENV_PROBLEMS = frozenset({"unreadable", "vanished"})
 
 def check_tool_id(tool_id: str) -> str:
     """A tool id given on the command line, refused when it is not a slug (no ../, no caps)."""
-    if not records.ID_RE.match(tool_id) or len(tool_id) > records.ID_MAX:
+    if not records.is_valid_id(tool_id):
         raise UsageError(
             f'"{tool_id}" is not a tool id: ids are lowercase slugs of letters, digits and '
             "single hyphens, at most 64 characters (see `aireg list`)."
@@ -93,31 +92,17 @@ def read_file(root: Path, rel: str) -> RecordFile:
     return RecordFile(rel, raw.decode("utf-8-sig"), data)
 
 
-def write_text_atomic(path: Path, text: str, label: str | None = None, *,
-                      fsync: bool = True) -> None:
-    """Write a file whole or not at all: a temporary file beside it, fsync, then a rename.
+def write_text_atomic(path: Path, text: str, label: str | None = None) -> None:
+    """Write a file aireg does not commit (aireg report --output) whole or not at all: a
+    temporary file beside it, on disk, then a rename (as aireg.transaction writes records)."""
+    from aireg.transaction import write_temp
 
-    Bulk writers (import) pass fsync=False and call os.sync() once before they commit.
-    """
     label = label or str(path)
+    tmp = write_temp(path, text.encode("utf-8"), label, sync=True)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise EnvError(f"{label} cannot be written ({exc.strerror}); check that the folder "
-                       "is writable and the disk is not full. Nothing was changed.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise EnvError(f"{label} cannot be written ({exc.strerror}); check that the folder "
                        "is writable and the disk is not full. Nothing was changed.") from exc
 
@@ -154,7 +139,7 @@ class Registry:
 
     @staticmethod
     def rel(tool_id: str) -> str:
-        return f"{records.TOOLS_DIR}/{tool_id}.yaml"
+        return records.record_path(tool_id)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -170,8 +155,7 @@ class Registry:
         return [f"{records.TOOLS_DIR}/{n}" for n in names]
 
     def ids(self) -> set[str]:
-        return {r.rsplit("/", 1)[-1].removesuffix(".yaml") for r in self.tool_files()
-                if r.endswith(".yaml")}
+        return {records.file_id(r) for r in self.tool_files() if r.endswith(".yaml")}
 
     def read_all(self, rels: Iterable[str] | None = None) -> list[RecordFile]:
         from aireg import loader
@@ -206,10 +190,7 @@ class Registry:
                             "(aireg validate shows where).")
         return rf
 
-    # -- writing ---------------------------------------------------------------------------
-
-    def write_atomic(self, rel: str, text: str, *, fsync: bool = True) -> None:
-        write_text_atomic(self.root / rel, text, rel, fsync=fsync)
+    # -- before writing-----------------------------------------------------------------------
 
     def ensure_unchanged(self, rel: str) -> None:
         """Refuse to act on a record that has uncommitted edits of its own."""

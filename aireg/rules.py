@@ -29,12 +29,7 @@ class Context:
     facts_at_review: FactsAtReview | None = None
 
 
-def _map(v: object) -> Mapping[str, Any]:
-    return v if isinstance(v, Mapping) else {}
-
-
-def _list(v: object) -> list[Any]:
-    return v if isinstance(v, list) else []
+_map, _list = records.as_map, records.as_list
 
 
 class _Collector:
@@ -74,7 +69,7 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
         return out.problems
     out.problems.extend(schema.shape_problems(data, "tool", file, text))
     cfg = ctx.config
-    stem = file.rsplit("/", 1)[-1].removesuffix(".yaml")
+    stem = records.file_id(file)
     tool_id = data.get("id")
     if isinstance(tool_id, str) and tool_id != stem:
         out.add("id", f'id is "{tool_id}" but the file is named {stem}.yaml; the id is the '

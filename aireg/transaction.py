@@ -152,10 +152,11 @@ def _read(path: Path, rel: str | None = None) -> bytes | None:
                        "permissions. Nothing was written.") from exc
 
 
-def _write_temp(path: Path, data: bytes, rel: str, sync: bool) -> Path:
+def write_temp(path: Path, data: bytes, rel: str, sync: bool) -> Path:
     """The new content, whole and on disk, in a temporary file beside `path`."""
     tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # a new folder (init's .github/)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_INFIX}", suffix=".tmp",
                                    dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
@@ -246,20 +247,12 @@ class _IndexLock:
     def stage(self, paths: Sequence[str], commit: str) -> None:
         """Write the index with `paths` as they now are in the working tree (under the lock,
         into a copy that then replaces the index, as git itself does)."""
-        git_dir = self.git.git_dir
-        index = git_dir / "index"
-        fd, tmp = tempfile.mkstemp(prefix="aireg-index-", dir=git_dir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                if index.exists():
-                    fh.write(index.read_bytes())
-            env = {**os.environ, "GIT_INDEX_FILE": tmp}
+        index = self.git.git_dir / "index"
+        with self.git.private_index(copy_of=index) as env:
             if not index.exists():
                 self.git.run("read-tree", commit, env=env)
             self.git.run("update-index", "--add", "--remove", "--", *paths, env=env)
-            os.replace(tmp, index)
-        finally:
-            _remove([Path(tmp), Path(tmp + ".lock")])
+            os.replace(env["GIT_INDEX_FILE"], index)
 
     def release(self) -> None:
         if self.held:
@@ -320,7 +313,7 @@ def recover(root: Path, git: Git) -> Finished | None:
             data = _read(root / tmp) if tmp else None
             if data is None or _blob_id(data, new) != new_blob:
                 data = git.run("cat-file", "blob", new_blob)
-            os.replace(_write_temp(path, data, rel, sync=True), path)
+            os.replace(write_temp(path, data, rel, sync=True), path)
             rewritten.append(rel)
             ready.append(rel)
         if ready and at == new:
@@ -445,7 +438,7 @@ class Session:
             sync = len(paths) <= 8  # many files: one os.sync() instead of one fsync each
             data = {rel: files[rel].encode("utf-8") for rel in paths}
             for rel in paths:
-                temps[rel] = _write_temp(root / rel, data[rel], rel, sync)
+                temps[rel] = write_temp(root / rel, data[rel], rel, sync)
             if not sync:
                 os.sync()
             subject = message.splitlines()[0]
@@ -463,7 +456,7 @@ class Session:
                                   for rel in paths],
                     })
                     index.take()  # after the journal, which lets recovery remove it
-                    moved = git.move_branch(ref, commit, parent, subject)
+                    moved = git.move_branch(ref, commit, parent, subject, by=author)
                     if moved:
                         break
                     # A commit of someone else's (plain git: aireg commands wait for the

@@ -39,6 +39,16 @@ class Result:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def exit_code(self) -> int:
+        """3 when a file could not be read (the environment, not a rule: SPEC), 1 when a rule
+        is broken, else 0."""
+        from aireg.repo import ENV_PROBLEMS
+
+        if any(p.rule in ENV_PROBLEMS for p in self.problems):
+            return 3
+        return 0 if self.ok else 1
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -62,8 +72,8 @@ def _entry_problems(rel: str) -> Problem | None:
     if not name.endswith(".yaml"):
         return Problem(rel, "", f"{rel} is not a record; tools/ holds only <id>.yaml files: "
                        "move it out of tools/.", "file-name")
-    stem = name[:-5]
-    if not records.ID_RE.match(stem) or len(stem) > records.ID_MAX:
+    stem = records.file_id(rel)
+    if not records.is_valid_id(stem):
         return Problem(rel, "", f'"{stem}" is not a valid tool id, so {rel} cannot be a record; '
                        "rename it to a lowercase slug of letters, digits and single hyphens "
                        "(at most 64 characters).", "file-name", 1, 1)
@@ -100,11 +110,9 @@ def check_working_tree(
         return result
     _check_codeowners(reg, cfg, paths, result)
     all_files = reg.tool_files()
-    ids = frozenset(
-        r[6:-5] for r in all_files if r.endswith(".yaml")
-    )
+    ids = frozenset(records.file_id(r) for r in all_files if r.endswith(".yaml"))
     if paths:
-        wanted = [r for r in normalize_paths(reg, paths) if r.startswith("tools/")]
+        wanted = [r for r in normalize_paths(reg, paths) if r.startswith(f"{records.TOOLS_DIR}/")]
     else:
         wanted = all_files
     ctx = rules.Context(

@@ -6,21 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aireg import records
+from aireg import records, yamlio
 from aireg.config import Config
 from aireg.errors import RuleError, UsageError
 from aireg.records import Stage
+from aireg.yamlio import Update
 
 Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Update:
-    """Set `path` to `value`, or append `value` to the list at `path`."""
-
-    path: Path_
-    value: Any
-    append: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,50 +45,11 @@ class Change:
         return f"aireg: {self.action} {self.tool}: {summary}\n\n{body}\n"
 
 
-def apply(root: Any, updates: Sequence[Update]) -> None:
-    """Apply updates in place to a plain dict or a ruamel CommentedMap (new keys in SPEC order)."""
-    for up in updates:
-        target = root
-        for i, part in enumerate(up.path[:-1]):
-            nxt = target[part] if isinstance(part, int) else target.get(part)
-            if not isinstance(nxt, dict | list):
-                nxt = [] if isinstance(up.path[i + 1], int) else {}
-                _set(target, part, nxt)
-                nxt = target[part]
-            target = nxt
-        last = up.path[-1]
-        if up.append:
-            existing = target.get(last) if isinstance(target, dict) else None
-            if not isinstance(existing, list):
-                _set(target, last, [])
-            target[last].append(up.value)
-        else:
-            _set(target, last, up.value)
-
-
-def _set(target: Any, key: str | int, value: Any) -> None:
-    if isinstance(target, list) or key in target or not hasattr(target, "insert"):
-        target[key] = value
-        return
-    # A ruamel mapping: put a new top-level section where SPEC order says it goes.
-    order = records.KEY_ORDER
-    if key in order:
-        rank = order.index(key)
-        pos = len(target)
-        for i, existing in enumerate(target):
-            if existing in order and order.index(existing) > rank:
-                pos = i
-                break
-        target.insert(pos, key, value)
-    else:
-        target[key] = value
-
-
 def applied(record: Mapping[str, Any], updates: Sequence[Update]) -> dict[str, Any]:
     import copy
 
     data = copy.deepcopy(dict(record))
-    apply(data, updates)
+    yamlio.apply(data, updates, records.KEY_ORDER)
     return records.ordered(data)
 
 
@@ -133,15 +86,15 @@ class Proposal:
 
 def propose(p: Proposal, actor: str, cfg: Config, ids: set[str], today: str) -> dict[str, Any]:
     """A new record in `purpose`, owned by the person proposing it."""
-    if not records.ID_RE.match(p.id) or len(p.id) > records.ID_MAX:
+    if not records.is_valid_id(p.id):
         raise UsageError(
             f'"{p.id}" is not a valid tool id; pass --id with a lowercase slug of letters, '
             "digits and single hyphens (at most 64 characters), such as meeting-notes."
         )
     if p.id in ids:
         raise UsageError(
-            f"tools/{p.id}.yaml already exists; pass --id with another id, or work on the "
-            f"existing tool (aireg show {p.id})."
+            f"{records.record_path(p.id)} already exists; pass --id with another id, or work "
+            f"on the existing tool (aireg show {p.id})."
         )
     if p.department not in cfg.departments:
         raise UsageError(
@@ -250,8 +203,8 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config)
     tool = str(record.get("id"))
     stage = records.parse_stage(record.get("stage"))
     if stage is None:
-        raise RuleError(f"tools/{tool}.yaml: stage is {record.get('stage')!r}, which is not a "
-                        "stage; fix it first (aireg validate says how).")
+        raise RuleError(f"{records.record_path(tool)}: stage is {record.get('stage')!r}, which "
+                        "is not a stage; fix it first (aireg validate says how).")
     if stage is Stage.SECURITY:
         raise RuleError(f"{tool} waits for its security review; `security` is left only by a "
                         f"review (aireg review --security {tool}, by a security reviewer).")
@@ -266,7 +219,7 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config)
     missing = [r for r in to_leave(after, stage) if not r.met]
     if missing:
         lines = "; ".join(f"{r.field} ({r.what}; {r.flag})" for r in missing)
-        raise RuleError(f"tools/{tool}.yaml cannot leave {stage} yet: missing {lines}.")
+        raise RuleError(f"{records.record_path(tool)} cannot leave {stage} yet: missing {lines}.")
     nxt = stage.next
     assert nxt is not None
     ups.append(Update(("stage",), nxt.value))
@@ -340,7 +293,7 @@ def review(
         raise UsageError(f"decision {inp.decision!r} is not one of {', '.join(DECISIONS)}.")
     facts_missing = security_facts_missing(record)
     if facts_missing and inp.decision == "approved":
-        raise RuleError(f"tools/{tool}.yaml lacks security facts a review judges: "
+        raise RuleError(f"{records.record_path(tool)} lacks security facts a review judges: "
                         + ", ".join(r.field for r in facts_missing)
                         + "; the owner must add them first.")
     ids = [i.id for i in cfg.checklist]
@@ -406,8 +359,9 @@ def measure(record: Mapping[str, Any], metric: str, baseline: float, current: fl
     # The same measurement twice is a re-run (say, after an interrupted command), not news.
     for i, old in enumerate(record.get("impact") or []):
         if isinstance(old, Mapping) and all(old.get(k) == v for k, v in entry.items()):
-            raise RuleError(f"tools/{tool}.yaml already records this measurement (impact[{i}]: "
-                            f"{metric} {baseline} -> {current} on {day}); nothing was written.")
+            raise RuleError(f"{records.record_path(tool)} already records this measurement "
+                            f"(impact[{i}]: {metric} {baseline} -> {current} on {day}); "
+                            "nothing was written.")
     if note:
         entry["note"] = note
     return Change(tool, "measure", f"{metric} {baseline} -> {current}{' ' + unit if unit else ''}",

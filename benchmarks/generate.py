@@ -463,17 +463,15 @@ class _Stream:
 def _config_text(departments: dict[str, list[str]], members_only: set[str]) -> str:
     src = next(s for s, rel in template_files() if rel == config_mod.CONFIG_FILE)
 
-    def mutate(cfg: Any) -> None:
-        cfg["organization"] = ORG
-        cfg["departments"] = {
-            d: ({"members": sorted(p)} if d in members_only else {})
-            for d, p in departments.items()
-        }
-        cfg["roles"]["security"] = list(REVIEWERS)
-        cfg["roles"]["caio"] = [CAIO]
-        cfg["roles"]["admins"] = list(ADMINS)
-
-    return yamlio.edit(src.read_text("utf-8"), mutate)
+    depts = {d: ({"members": sorted(p)} if d in members_only else {})
+             for d, p in departments.items()}
+    return yamlio.edit(src.read_text("utf-8"), [
+        yamlio.Update(("organization",), ORG),
+        yamlio.Update(("departments",), depts),
+        yamlio.Update(("roles", "security"), list(REVIEWERS)),
+        yamlio.Update(("roles", "caio"), [CAIO]),
+        yamlio.Update(("roles", "admins"), list(ADMINS)),
+    ])
 
 
 def generate(root: Path, tools: int, commits: int | None = None, *, seed: int = 6,

@@ -1,26 +1,47 @@
-"""Shared fixtures: isolated git and HOME, a fresh registry, and the real CLI."""
+"""Shared fixtures: isolated git and HOME (guarded), a fresh registry, and the real CLI;
+the registries are built by tests/harness.py."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import ACME_CONFIG, ADMIN, acting_as, author_env, dedent, git, init_acme
 from typer.testing import CliRunner
 
 from aireg.cli.main import app
 
-ADMIN = "admin@acme.example"
+__all__ = ["ACME_CONFIG", "ADMIN", "Reg", "dedent", "git"]
+
+
+# The developer's own home, as it was before any test ran.
+REAL_HOME = os.path.realpath(os.path.expanduser("~"))
+_expanduser = os.path.expanduser
+
+
+class TouchedRealHome(AssertionError):
+    """A test reached the developer's real $HOME (their git config, keys, caches)."""
+
+
+def _guarded_expanduser(path: Any) -> Any:
+    out = _expanduser(path)
+    text = os.fsdecode(out)
+    if text == REAL_HOME or text.startswith(REAL_HOME.rstrip("/") + "/"):
+        raise TouchedRealHome(f"this test reached the real $HOME ({text}); give it a HOME "
+                              "of its own (the isolated_env fixture does)")
+    return out
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # No test may touch the real $HOME or the developer's git config.
+def isolated_env(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # No test may touch the real $HOME or the developer's git config: HOME is a fresh folder,
+    # and a path expanded into the real home fails the test loudly (TouchedRealHome), as
+    # pre-commit's tests do; so does a test that leaves HOME pointing there.
     home = tmp_path_factory.mktemp("home")
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
@@ -37,17 +58,14 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    if REAL_HOME != "/":
+        monkeypatch.setattr(os.path, "expanduser", _guarded_expanduser)
     yield
-
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
-
-def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True, env=full_env).stdout
+    left = os.path.realpath(os.environ.get("HOME", ""))
+    if REAL_HOME != "/" and left == REAL_HOME:
+        raise TouchedRealHome(f"this test set HOME back to the real one ({left})")
 
 
 @dataclass
@@ -60,12 +78,7 @@ class Reg:
     def aireg(self, *args: str, as_: str = ADMIN, input: str | None = None,
               env: dict[str, str] | None = None) -> Any:
         """Run `aireg ARGS` in the registry as the person `as_` (git's user.email)."""
-        run_env = {
-            "GIT_CONFIG_COUNT": "2",
-            "GIT_CONFIG_KEY_0": "user.email", "GIT_CONFIG_VALUE_0": as_,
-            "GIT_CONFIG_KEY_1": "user.name", "GIT_CONFIG_VALUE_1": as_.split("@")[0].title(),
-            **(env or {}),
-        }
+        run_env = {**acting_as(as_), **(env or {})}
         return self.runner.invoke(app, ["--registry", str(self.root), *args], input=input,
                                   env=run_env)
 
@@ -92,9 +105,7 @@ class Reg:
 
     def commit_all(self, message: str = "hand edit", as_: str = ADMIN) -> None:
         self.git("add", "-A")
-        git(self.root, "commit", "-q", "-m", message,
-            env={"GIT_AUTHOR_EMAIL": as_, "GIT_COMMITTER_EMAIL": as_,
-                 "GIT_AUTHOR_NAME": as_.split("@")[0], "GIT_COMMITTER_NAME": as_.split("@")[0]})
+        git(self.root, "commit", "-q", "-m", message, env=author_env(as_))
 
     def head_message(self, rev: str = "HEAD") -> str:
         return self.git("log", "-1", "--format=%B", rev)
@@ -103,40 +114,8 @@ class Reg:
         return int(self.git("rev-list", "--count", "HEAD").strip())
 
 
-ACME_CONFIG = """\
-schema: aireg/v1
-organization: Acme
-departments:
-  marketing: {members: [les@acme.example, ana@acme.example]}
-  engineering: {}
-  sales: {}
-roles:
-  security: [cto@acme.example]
-  caio: [caio@acme.example]
-  admins: [admin@acme.example]
-data_classes: [public, synthetic, internal, confidential, customer-personal, regulated]
-policy:
-  pilot_data: [public, synthetic]
-  measure_within_days: 90
-  reassess_every_days: 180
-  require_signed_reviews: false
-  allowed_signers: .aireg/allowed_signers
-security_checklist:
-  - id: data-classes
-    ask: Is every data class the tool will see allowed to leave for this vendor?
-  - id: training
-    ask: Is the vendor barred from training on our data?
-"""
-
-
 @pytest.fixture
 def reg(tmp_path: Path) -> Reg:
     """A registry made by `aireg init`, with Acme's config committed by the admin."""
     runner = CliRunner()
-    root = tmp_path / "acme"
-    result = runner.invoke(app, ["init", str(root), "--org", "Acme"])
-    assert result.exit_code == 0, result.output
-    r = Reg(root, runner)
-    (root / "aireg.yaml").write_text(ACME_CONFIG)
-    r.commit_all("configure Acme")
-    return r
+    return Reg(init_acme(tmp_path / "acme", runner), runner)

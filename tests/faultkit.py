@@ -10,10 +10,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import ACME_CONFIG, git
+from harness import ADMIN, ANA, CTO, LES, acting_as, git, init_acme
 
-LES, ANA, CTO = "les@acme.example", "ana@acme.example", "cto@acme.example"
-ADMIN = "admin@acme.example"
+__all__ = ["ADMIN", "ANA", "CTO", "LES", "git"]
 TODAY = "2026-12-01"
 ANSWERS = ("--answer", "data-classes=yes", "--answer", "training=yes")
 PURPOSE = ("--problem", "Summaries take three hours.", "--goal", "A draft the writer edits.",
@@ -32,10 +31,8 @@ IMPORT_MAP = ("name: Product\ndepartment:\n  column: Dept\n"
 def env_as(email: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a real `aireg` process acting as `email` on the test's fixed day."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG_KEY")}
+    env.update(acting_as(email))
     env.update({
-        "GIT_CONFIG_COUNT": "2",
-        "GIT_CONFIG_KEY_0": "user.email", "GIT_CONFIG_VALUE_0": email,
-        "GIT_CONFIG_KEY_1": "user.name", "GIT_CONFIG_VALUE_1": email.split("@")[0].title(),
         "AIREG_TODAY": TODAY, "NO_COLOR": "1", "COLUMNS": "200",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
@@ -67,16 +64,7 @@ def build_base(where: Path) -> Path:
     mea: approved, in impact; other: active, for commands on a different tool; plus an
     inventory CSV and its map beside the registry for `aireg import`.
     """
-    from typer.testing import CliRunner
-
-    from aireg.cli.main import app
-
-    root = where / "acme"
-    result = CliRunner().invoke(app, ["init", str(root), "--org", "Acme"])
-    assert result.exit_code == 0, result.output
-    (root / "aireg.yaml").write_text(ACME_CONFIG)
-    git(root, "add", "aireg.yaml")
-    git(root, "commit", "-q", "-m", "configure Acme")
+    root = init_acme(where / "acme")
 
     def walk(tool: str, name: str, upto: str) -> None:
         ok(root, "propose", "--id", tool, "--name", name, "--department", "marketing",

@@ -4,7 +4,6 @@ git commands as given people, with given trailers and dates, and real SSH keys."
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,56 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from harness import ADMIN, ANA, BOB, CTO, LES, MAL, acme_config, git
 
 from aireg import records, signing
 
-LES = "les@acme.example"  # marketing member, owns the tools below
-ANA = "ana@acme.example"  # marketing member
-BOB = "bob@acme.example"  # engineering (which lists no members), not in marketing
-CTO = "cto@acme.example"  # roles.security
-ADMIN = "admin@acme.example"  # roles.admins
-MAL = "mal@acme.example"  # nobody in particular
+__all__ = ["ADMIN", "ANA", "BOB", "CTO", "LES", "MAL", "run_git"]
 
-ACME = """\
-schema: aireg/v1
-organization: Acme
-departments:
-  marketing: {members: [les@acme.example, ana@acme.example]}
-  engineering: {}
-roles:
-  security: [cto@acme.example]
-  caio: [caio@acme.example]
-  admins: [admin@acme.example]
-data_classes: [public, synthetic, internal, confidential, customer-personal, regulated]
-policy:
-  pilot_data: [public, synthetic]
-  measure_within_days: 90
-  reassess_every_days: 180
-  require_signed_reviews: %(signed)s
-  allowed_signers: .aireg/allowed_signers
-security_checklist:
-  - id: data-classes
-    ask: Is every data class the tool will see allowed to leave for this vendor?
-  - id: training
-    ask: Is the vendor barred from training on our data?
-"""
+run_git = git  # the harness's one git runner, under the name these tests use
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def dump(record: dict[str, Any]) -> str:
     return records.SCHEMA_MODELINE + yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
-
-
-def run_git(root: Path, *args: str, env: dict[str, str] | None = None,
-            stdin: str | None = None) -> str:
-    full = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-    full.update(env or {})
-    done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                          env=full, input=stdin, check=False)
-    if done.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
-    return done.stdout
 
 
 def person_env(email: str, when: datetime, committer: str | None = None) -> dict[str, str]:
@@ -170,7 +132,7 @@ class Registry:
         root.mkdir(parents=True, exist_ok=True)
         run_git(root, "init", "-q", "-b", "main")
         reg = cls(root)
-        files: dict[str, str | None] = {"aireg.yaml": ACME % {"signed": str(signed).lower()},
+        files: dict[str, str | None] = {"aireg.yaml": acme_config(signed),
                                         "CODEOWNERS": "/aireg.yaml @acme/admins\n"}
         if signers:
             files[".aireg/allowed_signers"] = signers

@@ -201,7 +201,7 @@ def test_git_unconfigured(reg: Reg, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = reg.runner.invoke(app, ["--registry", str(reg.root), "propose", "--name", "X",
                                      "--department", "sales"])
     assert result.exit_code == 3, result.output
-    assert "git config user.email" in result.stderr
+    assert "git config --global user.email" in result.stderr
     assert not (reg.root / "tools/x.yaml").exists()
 
 

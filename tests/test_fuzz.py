@@ -171,11 +171,8 @@ def prop_edit(text: str) -> None:
     if not isinstance(before, dict):
         return
 
-    def change(root: Any) -> None:
-        root["stage"] = "users"
-
     try:
-        after_text = yamlio.edit(text, change)
+        after_text = yamlio.edit(text, [yamlio.Update(("stage",), "users")])
     except yamlio.YamlError as exc:
         assert "could not be read as YAML (" not in str(exc), f"a crash in edit: {exc}"
         return
@@ -434,7 +431,7 @@ def test_edit_of_a_record_holding_inf_is_an_error_not_a_crash() -> None:
 
     for text in ("notes: .inf\nstage: impact\n", "impact:\n- baseline: .nan\n"):
         try:
-            yamlio.edit(text, lambda root: root.__setitem__("stage", "active"),
+            yamlio.edit(text, [yamlio.Update(("stage",), "active")],
                         file="tools/x.yaml")
         except yamlio.YamlError as exc:
             assert str(exc).startswith("tools/x.yaml: holds .inf or .nan"), exc
@@ -470,7 +467,7 @@ def test_edit_refuses_a_line_separator_it_would_restructure() -> None:
 
     text = "stage: users\nusers:\n  - group: writers\n    count:\u2028    needs: [labels]\n"
     try:
-        yamlio.edit(text, lambda root: root.__setitem__("stage", "pilot"), file="tools/x.yaml")
+        yamlio.edit(text, [yamlio.Update(("stage",), "pilot")], file="tools/x.yaml")
     except yamlio.YamlError as exc:
         assert str(exc).startswith("tools/x.yaml:4:11: cannot be edited"), exc
         assert "U+2028" in str(exc)
@@ -478,7 +475,7 @@ def test_edit_refuses_a_line_separator_it_would_restructure() -> None:
         raise AssertionError("edit rewrote a record it reads two ways")
     # A separator inside a quoted value means the same to both: editing goes ahead.
     quoted = 'stage: users\nnotes: "a\u2028b"\n'
-    assert yamlio.load(yamlio.edit(quoted, lambda r: r.__setitem__("stage", "pilot")),
+    assert yamlio.load(yamlio.edit(quoted, [yamlio.Update(("stage",), "pilot")]),
                        "x") == {"stage": "pilot", "notes": "a\u2028b"}
 
 
@@ -491,7 +488,7 @@ def test_edit_never_rewrites_a_value_aireg_reads_otherwise() -> None:
 
     text = "stage: rejected\nsecurity:\n  sso: 1e999\n  retention: 30 days\n"
     try:
-        yamlio.edit(text, lambda root: root.__setitem__("stage", "users"), file="tools/x.yaml")
+        yamlio.edit(text, [yamlio.Update(("stage",), "users")], file="tools/x.yaml")
     except yamlio.YamlError as exc:
         assert str(exc).startswith("tools/x.yaml:3:3: cannot be edited without also changing "
                                    "security.sso"), exc

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from helpers_git import (
@@ -628,37 +627,6 @@ def test_record_with_digest_finds_the_facts_the_review_saw(reg: Registry) -> Non
     assert then is not None and records.digest(then) == digest
     assert records.changed_facts(then, reg.read("notes")) == ["vendor", "security.integrations"]
     assert history.record_with_digest(reg.root, "tools/notes.yaml", "sha256:nope") is None
-
-
-def test_history_reads_in_one_log_pass(reg: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Speed: one git log, one rev-list and one cat-file for the range, whatever its length.
-    from aireg import gitrepo
-
-    reg.to_security()
-    for _ in range(10):
-        reg.edit("notes", LES, lambda r: r.update(name=r["name"] + "!"))
-    calls: list[tuple[str, ...]] = []
-    real_run, real_log, real_cat = gitrepo.Git.run, gitrepo.LogStream.__init__, \
-        gitrepo.CatFile.__init__
-
-    def run(self: Any, *args: str, **kw: Any) -> bytes:
-        calls.append(args)
-        return real_run(self, *args, **kw)
-
-    def log(self: Any, git: Any, args: Any) -> None:
-        calls.append(tuple(args))
-        real_log(self, git, args)
-
-    def cat(self: Any, root: Path) -> None:
-        calls.append(("cat-file",))
-        real_cat(self, root)
-
-    monkeypatch.setattr(gitrepo.Git, "run", run)
-    monkeypatch.setattr(gitrepo.LogStream, "__init__", log)
-    monkeypatch.setattr(gitrepo.CatFile, "__init__", cat)
-    history.check_history(reg.root, None)
-    assert [sum(1 for a in calls if name in a) for name in ("log", "rev-list", "cat-file")] \
-        == [1, 1, 1]
 
 
 def test_the_day_of_the_review_is_the_authors_local_day() -> None:

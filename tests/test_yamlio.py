@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from conftest import Reg
 
 from aireg.errors import RuleError
-from aireg.yamlio import YamlError, dump, edit, load, load_mapping, locate
+from aireg.yamlio import Update, YamlError, dump, edit, load, load_mapping, locate
 
 # The example record of SPEC section 2, verbatim, comments included.
 SPEC_RECORD = """\
@@ -606,7 +606,7 @@ def test_dump_round_trips_anything_plain(data: dict[str, Any]) -> None:
     if not data or any("\ud800" <= c <= "\udfff" for c in repr(data)):
         return
     assert load(dump(data), "f") == data
-    edited = edit("z: 1\n", lambda root: root.update(data))
+    edited = edit("z: 1\n", [Update((k,), v) for k, v in data.items()])
     assert load(edited, "f") == {"z": 1, **data}
 
 
@@ -623,8 +623,9 @@ def test_dump_refuses_numbers_yaml_cannot_carry() -> None:
 
 
 def test_edit_without_changes_returns_the_text_unchanged() -> None:
-    # A mutate that changes nothing gives back the very same bytes.
-    assert edit(SPEC_RECORD, lambda root: None) == SPEC_RECORD
+    # No updates, or updates that set what is there, give back the very same bytes.
+    assert edit(SPEC_RECORD, []) == SPEC_RECORD
+    assert edit(SPEC_RECORD, [Update(("stage",), "impact")]) == SPEC_RECORD
 
 
 def test_edit_adding_a_review_only_adds_its_lines_and_keeps_every_comment() -> None:
@@ -644,10 +645,7 @@ def test_edit_adding_a_review_only_adds_its_lines_and_keeps_every_comment() -> N
         "signature": "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n",
     }
 
-    def record_review(root: Any) -> None:
-        root["security"]["review"] = review
-
-    after = edit(waiting, record_review)
+    after = edit(waiting, [Update(("security", "review"), review)])
     changes = diff(waiting, after)
     assert changes and all(line.startswith("+") for line in changes), changes
     assert changes[0] == "+  review:\n"
@@ -672,7 +670,7 @@ def test_edit_appending_a_measurement_keeps_everything_else_byte_identical() -> 
         "unit": "minutes",
         "measured": "2027-01-10",
     }
-    after = edit(SPEC_RECORD, lambda root: root["impact"].append(measurement))
+    after = edit(SPEC_RECORD, [Update(("impact",), measurement, append=True)])
     changes = diff(SPEC_RECORD, after)
     assert changes == [
         "+  - metric: minutes to first draft\n",
@@ -688,10 +686,7 @@ def test_edit_appending_a_measurement_keeps_everything_else_byte_identical() -> 
 
 def test_edit_changing_the_stage_changes_exactly_one_line() -> None:
     # (c) Every other byte stays, the aligned comments, the flow mapping and "..." included.
-    def advance(root: Any) -> None:
-        root["stage"] = "active"
-
-    after = edit(SPEC_RECORD, advance)
+    after = edit(SPEC_RECORD, [Update(("stage",), "active")])
     assert diff(SPEC_RECORD, after) == ["-stage: impact\n", "+stage: active\n"]
     assert len(after.splitlines()) == len(SPEC_RECORD.splitlines())
 
@@ -701,11 +696,8 @@ def test_edit_quotes_new_strings_that_would_read_back_differently() -> None:
     values = {"a": "no", "b": "on", "c": "1.10", "d": "", "e": "null", "f": "~", "g": "2026-11-01",
               "h": ":0", "i": "a, b", "j": "#x", "k": "line\nbreak"}
 
-    def put(root: Any) -> None:
-        root.update(values)
-        root["lst"] = ["no", ":0", "a, b", "[x]", "y"]
-
-    after = edit("z: 1\n", put)
+    puts = [Update((k,), v) for k, v in values.items()]
+    after = edit("z: 1\n", [*puts, Update(("lst",), ["no", ":0", "a, b", "[x]", "y"])])
     assert load(after, "f") == {"z": 1, **values, "lst": ["no", ":0", "a, b", "[x]", "y"]}
     assert "g: 2026-11-01\n" in after
     assert 'a: "no"\n' in after
@@ -724,11 +716,7 @@ def test_edit_keeps_the_files_own_indentation_and_spacing() -> None:
                 k: v
         """)
 
-    def change(root: Any) -> None:
-        root["list"].append("c")
-        root["map"]["added"] = {"x": 1}
-
-    after = edit(text, change)
+    after = edit(text, [Update(("list",), "c", append=True), Update(("map", "added"), {"x": 1})])
     assert diff(text, after) == ["+- c\n", "+    added:\n", "+        x: 1\n"]
 
 
@@ -744,22 +732,23 @@ def test_edit_puts_a_section_inserted_in_order_between_blank_lines() -> None:
         security:
           data: [public]
         """)
-    after = edit(text, lambda root: root.insert(2, "pilot", {"start": "2026-11-03"}))
+    order = ("stage", "purpose", "pilot", "security")
+    after = edit(text, [Update(("pilot",), {"start": "2026-11-03"})], key_order=order)
     assert "  problem: p   # why\n\npilot:\n  start: 2026-11-03\n\n# the facts\nsecurity:" in after
 
 
 def test_edit_keeps_crlf_line_endings() -> None:
     # Windows line endings stay Windows line endings, on new lines too.
     text = "a: 1\r\nlist:\r\n  - x\r\n"
-    after = edit(text, lambda root: root["list"].append("z"))
+    after = edit(text, [Update(("list",), "z", append=True)])
     assert after == "a: 1\r\nlist:\r\n  - x\r\n  - z\r\n"
 
 
 def test_edit_refuses_text_that_is_not_a_mapping_and_reports_parse_errors() -> None:
     # edit() raises YamlError like load(), never a ruamel exception.
     with pytest.raises(YamlError):
-        edit("- a\n", lambda root: None)
+        edit("- a\n", [])
     with pytest.raises(YamlError) as info:
-        edit("a: [1\n", lambda root: None, file="tools/a.yaml")
+        edit("a: [1\n", [], file="tools/a.yaml")
     assert info.value.file == "tools/a.yaml"
     assert info.value.line is not None

@@ -9,6 +9,7 @@ import typer
 
 from aireg.cli.common import TableFormat, TextFormat, ToolId, registry, stage_names
 from aireg.cli.main import app
+from aireg.errors import Outcome, Status
 
 
 @app.command("list", rich_help_panel="Reading")
@@ -101,7 +102,7 @@ def due(
     within: Annotated[int, typer.Option("--within", metavar="DAYS", help="Also list work due within DAYS.")] = 30,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything is overdue (for scheduled CI).")] = False,
     format: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.text,
-) -> None:
+) -> Outcome:
     """Measurements and reassessments due or overdue, by owner."""
     from aireg import due as due_mod
     from aireg.render import machine, text
@@ -114,8 +115,7 @@ def due(
         machine.json_out([i.as_dict() for i in items])
     else:
         text.due(items)
-    if check and any(i.overdue for i in items):
-        raise typer.Exit(1)
+    return Status(1 if check and any(i.overdue for i in items) else 0)
 
 
 @app.command(rich_help_panel="Reading")
@@ -133,7 +133,7 @@ def schema(
 def audit(
     ctx: typer.Context,
     format: Annotated[TableFormat, typer.Option("--format", help="text (table), json or csv.")] = TableFormat.table,
-) -> None:
+) -> Outcome:
     """Every decision ever recorded, verified against the history rules."""
     from aireg import audit as audit_mod
     from aireg.render import machine, text
@@ -147,8 +147,7 @@ def audit(
         machine.csv_out(rows, list(rows[0].keys()) if rows else ["tool"])
     else:
         text.audit(result)
-    if result.problems:
-        raise typer.Exit(1)
+    return result  # its exit_code becomes the exit (cli.main)
 
 
 @app.command(rich_help_panel="Reading")

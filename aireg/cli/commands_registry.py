@@ -9,6 +9,7 @@ import typer
 
 from aireg.cli.common import ToolId, registry
 from aireg.cli.main import app
+from aireg.errors import Outcome
 
 
 @app.command(rich_help_panel="Registry")
@@ -36,7 +37,7 @@ def validate(
     base: Annotated[str | None, typer.Option("--base", metavar="REF", help="Also judge the commits in REF..HEAD by the history rules.")] = None,
     format: Annotated[str, typer.Option("--format", help="text, json or github.")] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (overdue work) as errors.")] = False,
-) -> None:
+) -> Outcome:
     """Check the registry against every rule (the CI check); exit 1 when a rule is broken."""
     from aireg import validate as validate_mod
     from aireg.errors import UsageError
@@ -52,12 +53,7 @@ def validate(
         machine.github(result)
     else:
         text.problems(result)
-    from aireg.repo import ENV_PROBLEMS
-
-    if any(p.rule in ENV_PROBLEMS for p in result.problems):
-        raise typer.Exit(3)  # a file could not be read: the environment, not a rule (SPEC)
-    if not result.ok:
-        raise typer.Exit(1)
+    return result  # its exit_code becomes the exit (cli.main)
 
 
 @app.command("import", rich_help_panel="Registry")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from typing import Annotated, Any, get_type_hints
 
@@ -10,15 +11,29 @@ import typer
 from typer.core import TyperGroup
 
 from aireg import __version__
-from aireg.errors import AiregError
+from aireg.errors import UNEXPECTED_EXIT, AiregError
+
+
+@functools.cache
+def _click_exits() -> tuple[type[BaseException], ...]:
+    """click's exceptions for --help, usage errors and exits (typer may vendor click)."""
+    kinds: list[type[BaseException]] = [typer.Exit, typer.Abort]
+    kinds += [k for k in (getattr(typer, "TyperException", None),) if isinstance(k, type)]
+    try:
+        import click
+    except ImportError:  # pragma: no cover - a typer that vendors click only
+        return tuple(kinds)
+    return (*kinds, click.exceptions.Exit, click.ClickException)
 
 
 class AiregGroup(TyperGroup):
-    """Turns every AiregError into one sentence on stderr and its exit code."""
+    """The one place where results and errors become exits: a command's Outcome its exit
+    code, every AiregError one sentence on stderr and its exit code, and anything else (a
+    bug) one sentence with the version and where to report it (aireg.crash)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except AiregError as exc:
             from aireg.render.console import error
 
@@ -32,6 +47,18 @@ class AiregGroup(TyperGroup):
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(0)
+        except _click_exits():
+            raise  # click's own: --help, usage errors, the exits below
+        except Exception as exc:
+            from aireg import crash
+            from aireg.render.console import error
+
+            error(f"aireg: {crash.report(exc, sys.argv[1:])}")
+            ctx.exit(UNEXPECTED_EXIT)
+        code = getattr(result, "exit_code", 0)
+        if code:
+            ctx.exit(code)
+        return result
 
 
 app = typer.Typer(

@@ -13,10 +13,10 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-STAGE_TITLES = {
-    "purpose": "1 Purpose", "users": "2 Users", "pilot": "3 Pilot", "security": "4 Security",
-    "impact": "5 Impact", "active": "6 Active", "rejected": "Rejected", "retired": "Retired",
-}
+from aireg.records import Stage
+
+STAGE_TITLES = {s.value: f"{s.step} {s.value.title()}" if s.step else s.value.title()
+                for s in Stage}
 KIND_TITLES = {"product": "Same product", "vendor": "Same vendor", "purpose": "Similar purpose"}
 # Tableau 10: distinguishable for most colour-vision deficiencies; each with a text colour
 # that keeps a count readable on it.

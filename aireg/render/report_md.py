@@ -6,10 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-STAGE_TITLES = {
-    "purpose": "1 purpose", "users": "2 users", "pilot": "3 pilot", "security": "4 security",
-    "impact": "5 impact", "active": "6 active", "rejected": "rejected", "retired": "retired",
-}
+from aireg.records import Stage
+
+STAGE_TITLES = {s.value: f"{s.step} {s.value}" if s.step else s.value for s in Stage}
 KIND_TITLES = {"product": "Same product", "vendor": "Same vendor", "purpose": "Similar purpose"}
 # Only what is special inside a line: headings and lists start lines, and cells never do.
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
