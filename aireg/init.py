@@ -6,10 +6,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from aireg import trailers
 from aireg.config import CONFIG_FILE
 from aireg.errors import EnvError, UsageError
 
-INIT_MESSAGE = "aireg: init registry: {org}\n\nAireg-Action: init\n"
+INIT_MESSAGE = trailers.registry_message("init", "registry: {org}")
 
 
 @dataclass(frozen=True)

@@ -145,9 +145,8 @@ def with_review(record: dict[str, Any], by: str = CTO, decision: str = "approved
                               "answers": {"data-classes": "yes", "training": "yes"},
                               "digest": dig}
     if key is not None:
-        fields = {"decision": decision, "date": day, "by": by, "digest": dig, **(sign_as or {})}
-        payload = records.review_payload(rec["id"], fields["decision"], fields["date"],
-                                         fields["by"], fields["digest"])
+        fields = {**review, **(sign_as or {})}
+        payload = records.signed_payload(rec["id"], fields)
         review["signature"] = signing.sign(payload, str(key), root or Path.cwd())
     rec.setdefault("security", {})["review"] = review
     if rec.get("stage") == "security":
