@@ -698,6 +698,12 @@ class Outcome:
     def agree(self) -> bool:
         return self.fast == self.ref
 
+    @property
+    def kinds(self) -> frozenset[str]:
+        """What the disagreement is: which judge alone names which rule class."""
+        return frozenset({f"ref:{x[2]}" for x in self.ref - self.fast}
+                         | {f"fast:{x[2]}" for x in self.fast - self.ref})
+
 
 def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True,
@@ -788,15 +794,39 @@ def describe(o: Outcome) -> str:
         n = h.nodes[nid]
         sha = o.shas.get(nid, "?")[:12]
         parents = ",".join(o.shas.get(p, "?")[:12] for p in n.parents) or "-"
-        files = ", ".join(f"{p}({m})" for p, (m, _) in sorted(n.tree.items())
-                          if p.startswith("tools/") or p in ("aireg.yaml",))
-        lines.append(f"  {'*' if nid in inside else ' '} {sha} <- {parents} by {n.author!r}: "
-                     f"{n.message.splitlines()[0] if n.message else ''!r} [{files}]")
+        lines.append(f"  {'*' if nid in inside else ' '} {sha} <- {parents} by {n.author!r} "
+                     f"day {n.when // DAY - T0 // DAY}: {n.message!r}")
+        first = h.nodes[n.parents[0]].tree if n.parents else {}
+        for p in sorted(set(first) | set(n.tree)):
+            a, b = first.get(p), n.tree.get(p)
+            if a != b:
+                lines.append(f"        {p}: {_delta(p, a, b)}")
     only_ref = sorted(o.ref - o.fast, key=str)
     only_fast = sorted(o.fast - o.ref, key=str)
     lines.append(f"  reference only: {only_ref}")
     lines.append(f"  fast judge only: {only_fast}")
     return "\n".join(lines)
+
+
+def _delta(path: str, a: tuple[str, bytes] | None, b: tuple[str, bytes] | None) -> str:
+    """What changed at a path, briefly: modes, and for records the fields that changed."""
+    if a is None or b is None or a[0] != b[0]:
+        return f"{a[0] if a else 'absent'} -> {b[0] if b else 'absent'}" + (
+            f" {Gen.record(dict([(path, b)]), path) or b[1][:60]!r}" if b and a is None else "")
+    ra, rb = Gen.record({path: a}, path), Gen.record({path: b}, path)
+    if ra is None or rb is None:
+        return f"content {b[1][-80:]!r}"
+    keys = sorted(set(ra) | set(rb))
+    out = []
+    for k in keys:
+        if ra.get(k) != rb.get(k):
+            if k == "security" and isinstance(ra.get(k), dict) and isinstance(rb.get(k), dict):
+                for kk in sorted(set(ra[k]) | set(rb[k])):
+                    if ra[k].get(kk) != rb[k].get(kk):
+                        out.append(f"security.{kk}: {ra[k].get(kk)!r} -> {rb[k].get(kk)!r}")
+            else:
+                out.append(f"{k}: {ra.get(k)!r} -> {rb.get(k)!r}")
+    return "; ".join(out)[:600]
 
 
 def save_case(o: Outcome, directory: Path) -> Path:
@@ -822,9 +852,10 @@ def batches(start: int, count: int, size: int, keys: Keys) -> Iterator[list[tupl
         yield batch
 
 
-def run(scratch: Path, start: int, count: int, size: int = 50,
+def run(scratch: Path, start: int, count: int, size: int = 50, shrink: int = 10,
         on_batch: Callable[[list[Outcome]], bool] | None = None) -> list[Outcome]:
-    """Judge `count` histories from seed `start`; returns the disagreements (shrunk)."""
+    """Judge `count` histories from seed `start`; returns the disagreements, the first
+    `shrink` of them shrunk. `on_batch` sees each batch's outcomes; False stops the run."""
     keys = Keys(scratch / "keys")
     bad: list[Outcome] = []
     for i, batch in enumerate(batches(start, count, size, keys)):
@@ -833,9 +864,9 @@ def run(scratch: Path, start: int, count: int, size: int = 50,
             subprocess.run(["rm", "-rf", str(root)], check=True)
         new_repo(root)
         outcomes = judge_all(root, batch)
-        bad_now = [o for o in outcomes if not o.agree]
-        for o in bad_now:
-            bad.append(minimal(scratch, o))
+        for o in outcomes:
+            if not o.agree:
+                bad.append(minimal(scratch, o) if len(bad) < shrink else o)
         if on_batch is not None and not on_batch(outcomes):
             break
     return bad
@@ -845,6 +876,7 @@ def minimal(scratch: Path, o: Outcome) -> Outcome:
     """The disagreement shrunk to the fewest commits that still disagree."""
     counter = [0]
     last: list[Outcome] = [o]
+    kinds = o.kinds
 
     def still(h: History) -> bool:
         counter[0] += 1
@@ -853,7 +885,7 @@ def minimal(scratch: Path, o: Outcome) -> Outcome:
             subprocess.run(["rm", "-rf", str(root)], check=True)
         new_repo(root)
         got = judge_all(root, [("case", h)])[0]
-        if not got.agree:
+        if got.kinds == kinds:  # the same disagreement, not another one
             last[0] = got
             return True
         return False

@@ -384,8 +384,9 @@ class RefJudge:
             for other in c.parents[1:]:
                 if self.obj.files(other).get(path) != after:
                     continue
+                # Unrelated histories merge as git does, from the empty tree.
                 bases = self.merge_bases(first, other)
-                if bases and all(self.obj.files(b).get(path) == before for b in bases):
+                if all(self.obj.files(b).get(path) == before for b in bases or [None]):
                     return None  # a clean take of the other side's version
         return before, after
 
@@ -548,7 +549,7 @@ class RefJudge:
         d0 = date.fromisoformat(d0_raw) if records.is_valid_date(d0_raw) else None
         if (d1 is not None and d0 is not None and d1 < d0) or self.replayed(c, path, r1):
             self.verdict.add(sha, path, "replay")
-        if d1 is not None and not good:
+        if d1 is not None:  # signed or not: no rule relaxes on dates or message shape
             slack = timedelta(days=1)
             written = self.facts_written(c, path, old)
             if (d1 > c.author_day + slack or d1 < c.author_day - slack
@@ -593,9 +594,11 @@ class RefJudge:
             now = self.record_at(s, path)
             if now is None:
                 continue
-            if was is None or was.get("owner") != now.get("owner"):
-                return True
-            if records.facts(was) != records.facts(now):
+            if was is None:
+                return True  # created it (in this commit too)
+            if s == c.sha:
+                continue  # what the review commit itself changes is judged by the other rules
+            if was.get("owner") != now.get("owner") or records.facts(was) != records.facts(now):
                 return True
         return False
 
