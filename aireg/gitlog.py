@@ -196,7 +196,7 @@ def make_commit(sha: bytes, parents: bytes, an: bytes, ae: bytes, ad: bytes, cd:
         sha=sha.decode(),
         parents=tuple(parents.decode().split()),
         author_name=shown(an.decode("utf-8", "replace")),
-        author_email=shown(identity.normal(email)),
+        author_email=identity.normal(email),
         author_date=ad.decode(),
         committer_date=cd.decode(),
         subject=shown(message.split("\n", 1)[0]),
@@ -205,7 +205,7 @@ def make_commit(sha: bytes, parents: bytes, an: bytes, ae: bytes, ad: bytes, cd:
         changes=tuple(changes),
         trailer_error=parsed.error,
         actions=parsed.actions,
-        email_problem=identity.problem(email),
+        email_problem=identity.problem(email.strip(), nfkc=False),
     )
 
 

@@ -13,23 +13,32 @@ from __future__ import annotations
 
 import unicodedata
 
+from aireg.trailers import shown
+
 
 def normal(email: object) -> str:
-    """The form two addresses are compared in ("" for a non-text value)."""
+    """The form two addresses are compared in ("" for a non-text value): NFKC, stripped,
+    lower-cased, and control or bidirectional characters escaped as in aireg.trailers.shown,
+    so the form is also safe to print."""
     if not isinstance(email, str):
         return ""
-    return unicodedata.normalize("NFKC", email).strip().lower()
+    return shown(unicodedata.normalize("NFKC", email).strip().lower())
 
 
-def problem(text: object) -> str | None:
-    """Why `text` cannot name a person (None: it can)."""
+_INVISIBLE = frozenset({"Cf", "Cc", "Zl", "Zp", "Zs", "Mn", "Me"})
+
+
+def problem(text: object, *, nfkc: bool = True) -> str | None:
+    """Why `text` cannot name a person (None: it can): an invisible, format, control, space
+    or combining character anywhere in it, or (with `nfkc`, for what a record or the config
+    writes) text that NFKC would change. A commit's author address is compared in its NFKC
+    form, so only invisible text is refused there (nfkc=False)."""
     if not isinstance(text, str):
         return None
     for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cf", "Cc", "Zl", "Zp") or (cat == "Zs" and ch != " "):
+        if unicodedata.category(ch) in _INVISIBLE:
             return (f"it holds the invisible character U+{ord(ch):04X} "
                     f"({unicodedata.name(ch, 'unnamed')})")
-    if unicodedata.normalize("NFKC", text) != text:
+    if nfkc and unicodedata.normalize("NFKC", text) != text:
         return "it is not in Unicode NFKC form (a look-alike of another address)"
     return None

@@ -198,7 +198,6 @@ class Judge(RecordRules):
     def _judge_commit(self, c: Commit) -> None:
         r = self._rules_for(c)
         added = {ch.new: ch.path for ch in c.changes if ch.status == "A" and ch.new}
-        reported_author = False
         for ch in c.changes:
             tool = record_tool(ch.path)
             protected = is_protected(ch.path, r.protected)
@@ -208,17 +207,8 @@ class Judge(RecordRules):
             if c.is_merge and self._clean_take(c, ch):
                 self._note_written(c, ch)
                 continue
-            if c.email_problem is not None and not reported_author:
-                reported_author = True
-                self.add(c, ch.path, "", f"the author e-mail of commit {c.short} cannot name "
-                         f"a person: {c.email_problem}; commit as your plain address.",
-                         "bad-identity")
             if protected:
                 self._judge_protected(c, ch, r)
-                if ch.path == CONFIG_FILE and ch.new is None:
-                    self.add(c, ch.path, "", f"{CONFIG_FILE} was deleted or turned into something "
-                             "other than a file; a registry always has its config: restore it.",
-                             "config-deleted")
             if tool is not None:
                 self._judge_record_change(c, ch, tool, r, added)
             elif not protected:
@@ -231,8 +221,11 @@ class Judge(RecordRules):
         for other in c.parents[1:]:
             if self.objects.entry(other, ch.path) != ch.new_entry:
                 continue
+            # No merge base (a foreign history, whose commits are in the range and judged):
+            # the base is the empty tree.
             bases = self._merge_bases(c.parents[0], other)
-            if bases and all(self.objects.entry(b, ch.path) == first for b in bases):
+            if all(self.objects.entry(b, ch.path) == first for b in bases) \
+                    if bases else first is None:
                 return True
         return False
 
@@ -271,18 +264,19 @@ class Judge(RecordRules):
                  "(a change cannot grant itself rights).", "config-not-admin")
 
     def _judge_tools_entry(self, c: Commit, ch: FileChange) -> None:
-        """tools/ holds only <id>.yaml files: a sub-folder, another name, or anything but a
-        file there is refused, as `aireg validate` refuses it in the working tree."""
-        if ch.new_entry is None:
-            return  # removing a stray entry is always fine
-        name = ch.path[len(TOOLS_PREFIX):] if ch.path.startswith(TOOLS_PREFIX) else ch.path
-        if "/" not in name and name.startswith(".") and ch.new_mode in FILE_MODES:
-            return  # tools/.gitkeep and other dot files, which validate skips
-        what = ("a sub-folder of tools/" if "/" in name else
-                f"a {MODE_NAMES.get(ch.new_mode, ch.new_mode)}" if ch.new_mode not in FILE_MODES
-                else "not a record name")
-        self.add(c, ch.path, "", f"{ch.path} is {what}; records live directly in tools/ as "
-                 "<id>.yaml files, never in sub-folders: move it out of tools/.", "file-name")
+        """Records live directly in tools/: a record file (or anything but a plain file) in a
+        sub-folder is refused, since --base reads only tools/<id>.yaml as records. (Other
+        names directly in tools/ are the record rules' concern: `validate` refuses them.)"""
+        name = ch.path[len(TOOLS_PREFIX):] if ch.path.startswith(TOOLS_PREFIX) else ""
+        if ch.new_entry is None or "/" not in name:
+            return
+        if not name.endswith((".yaml", ".yml")) and ch.new_mode in FILE_MODES:
+            return
+        what = "a record file" if ch.new_mode in FILE_MODES else \
+            f"a {MODE_NAMES.get(ch.new_mode, ch.new_mode)}"
+        self.add(c, ch.path, "", f"{ch.path} is {what} in a sub-folder of tools/; records live "
+                 "directly in tools/ as <id>.yaml files, never in sub-folders: move it to "
+                 "tools/.", "nested-record")
 
     def _judge_record_change(self, c: Commit, ch: FileChange, tool: str, r: Rules,
                              added: dict[str, str]) -> None:
@@ -292,13 +286,18 @@ class Judge(RecordRules):
         before_raw = self.objects.record(ch.old, path)
         before = st.last_good if isinstance(before_raw, Broken) else before_raw
         if ch.new is None:
-            if ch.new_mode != "000000":
-                self.add(c, path, "", f"{path} was turned into a "
-                         f"{MODE_NAMES.get(ch.new_mode, ch.new_mode)}; a record is a plain "
-                         "file: restore the file.", "not-a-file")
+            if ch.old is None and ch.new_mode != "000000":
+                self.add(c, path, "", f"{path} is a {MODE_NAMES.get(ch.new_mode, ch.new_mode)}, "
+                         "not a file; a record is a plain file: replace it with the record.",
+                         "not-a-file")
             if ch.old is not None:
                 renamed = added.get(ch.old)
-                if renamed is not None:
+                if ch.new_mode != "000000":
+                    msg = (f"{path} was turned into a "
+                           f"{MODE_NAMES.get(ch.new_mode, ch.new_mode)}, which deletes the "
+                           "record; records are never deleted: restore the file (and retire "
+                           f"the tool with `aireg retire {tool}`).")
+                elif renamed is not None:
                     msg = (f"{path} was renamed to {renamed}; a tool's id is its file name and "
                            f"never changes: restore {path} (to replace the tool, retire it "
                            f"with `aireg retire {tool} --replaced-by NEW-ID`).")
@@ -321,7 +320,7 @@ class Judge(RecordRules):
             return
         assert after is not None
         self._note_written(c, ch)
-        self.check_people(c, path, after)
+        self.check_people(c, path, before, after)
         if before is None:
             self.judge_new(c, path, tool, after, r)
         else:

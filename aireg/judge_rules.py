@@ -167,10 +167,15 @@ class RecordRules:
             text += f" or a member of {dept} ({', '.join(cfg.departments[dept])})"
         return text
 
-    def check_people(self, c: Commit, path: str, after: Mapping[str, Any]) -> None:
-        """`owner` and the review's `by` must be plain addresses (aireg.identity)."""
-        for where, person in (("owner", after.get("owner")),
-                              ("security.review.by", as_map(review_of(after)).get("by"))):
+    def check_people(self, c: Commit, path: str, before: Mapping[str, Any] | None,
+                     after: Mapping[str, Any]) -> None:
+        """An `owner` or a review's `by` a commit writes must be a plain address."""
+        checks = []
+        if before is None or before.get("owner") != after.get("owner"):
+            checks.append(("owner", after.get("owner")))
+        if review_of(before) != review_of(after):
+            checks.append(("security.review.by", as_map(review_of(after)).get("by")))
+        for where, person in checks:
             why = identity.problem(person)
             if why is not None:
                 self.add(c, path, where, f"{where} of {path} cannot name a person: {why}; "
@@ -348,8 +353,7 @@ class RecordRules:
                     "separation-of-duties")
         self._replay(c, path, tool, r0, r1, st, problem)
         if isinstance(day, str) and records.is_valid_date(day):
-            self._judge_date(c, path, tool, date.fromisoformat(day), old_oid,
-                             status == "good", problem)
+            self._judge_date(c, path, tool, date.fromisoformat(day), old_oid, problem)
         st.duties = {}
         self.decisions.append(Decision(
             tool=tool, file=path, decision=decision, by=by, date=str(day or ""),
@@ -420,16 +424,16 @@ class RecordRules:
         st.latest_review_date = latest
 
     def _judge_date(self, c: Commit, path: str, tool: str, day: date, old_oid: str | None,
-                    proven: bool, problem: Any) -> None:
-        """The review's date against its commit's: never later; for a review no signature
-        proves, never more than a day earlier (a signed review keeps its own date through a
-        rebase or squash); never before the facts it judged were written."""
+                    problem: Any) -> None:
+        """The review's date against its commit's: within a day of it, signed or not (a
+        subject, a trailer or a signature never lifts this), and never before the facts it
+        judged were written."""
         authored = c.author_day
         slack = timedelta(days=1)
         facts_written = self.written.get((path, old_oid)) if old_oid else None
         if day > authored + slack:
             why = f"after the commit that recorded it ({authored})"
-        elif not proven and day < authored - slack:
+        elif day < authored - slack:
             why = f"more than a day before the commit that recorded it ({authored})"
         elif facts_written is not None and day < date.fromisoformat(facts_written[:10]) - slack:
             why = f"before the facts it judged were written ({facts_written[:10]})"

