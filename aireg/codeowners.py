@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aireg import trailers
 from aireg.config import CONFIG_FILE, Config
 from aireg.errors import RuleError
 from aireg.problems import Problem
@@ -155,8 +156,8 @@ def out_of_date(missing: bool) -> RuleError:
                      "and commit it.")
 
 
-MESSAGE = (f"aireg: {ACTION}: regenerate {FILE} from the roles in {CONFIG_FILE}\n\n"
-           f"Aireg-Action: {ACTION}\n")
+MESSAGE = trailers.message(f"aireg: {ACTION}: regenerate {FILE} from the roles in {CONFIG_FILE}",
+                           [(trailers.ACTION, ACTION)])
 
 
 @dataclass(frozen=True)

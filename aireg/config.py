@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aireg import identity
 from aireg.errors import EnvError, RuleError
 from aireg.problems import Problem
 
@@ -44,19 +45,19 @@ class Config:
     handles: Mapping[str, str] = field(default_factory=dict)
 
     def is_reviewer(self, email: str) -> bool:
-        return email.lower() in self.security
+        return identity.normal(email) in self.security
 
     def is_admin(self, email: str) -> bool:
-        return email.lower() in self.admins
+        return identity.normal(email) in self.admins
 
     def may_edit(self, email: str, department: str) -> bool:
         """Whether `email` may edit a tool of `department` (besides being its owner)."""
         members = self.departments.get(department, ())
-        return email.lower() in members
+        return identity.normal(email) in members
 
 
 def _emails(v: Any) -> tuple[str, ...]:
-    return tuple(str(e).strip().lower() for e in v) if isinstance(v, list) else ()
+    return tuple(identity.normal(str(e)) for e in v) if isinstance(v, list) else ()
 
 
 def build(data: Mapping[str, Any]) -> Config:
@@ -120,10 +121,29 @@ def check(data: Any, file: str, text: str) -> tuple[Config | None, list[Problem]
                 f'security_checklist id "{item.id}" appears twice; give each question its own id.',
                 "duplicate-id")
         seen.add(item.id)
+    for where, people in _people(data):
+        for i, person in enumerate(people):
+            why = identity.problem(person)
+            if why is not None:
+                add(f"{where}[{i}]", f"{where}[{i}] cannot name a person: {why}; write the "
+                    "address as plain text.", "bad-identity")
     if not cfg.security:
         add("roles.security", "roles.security is empty, so no tool could ever be reviewed; "
             "add the CTO's e-mail.", "no-reviewer")
     return cfg, out
+
+
+def _people(data: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
+    """Every list of people in the config, with its field path."""
+    out: list[tuple[str, list[Any]]] = []
+    for name, dept in (data.get("departments") or {}).items():
+        members = dept.get("members") if isinstance(dept, Mapping) else None
+        if isinstance(members, list):
+            out.append((f"departments.{name}.members", members))
+    for role, people in (data.get("roles") or {}).items():
+        if isinstance(people, list):
+            out.append((f"roles.{role}", people))
+    return out
 
 
 def _is_file(path: Path, explicit: bool) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aireg import importer, records
+from aireg import importer, records, trailers
 from aireg.config import CONFIG_FILE
 from aireg.errors import RuleError, UsageError
 from aireg.repo import Registry, today
@@ -96,10 +96,11 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
         files[rel] = records.SCHEMA_MODELINE + yamlio.dump(rec.data)
         expect[rel] = None
     n = len(plan.records)
-    message = (f"aireg: import {n} tools: from {csv_path.name}\n\n"
-               f"Imported {n} records from {csv_path.name} with {map_path}; "
-               f"{len(plan.merged)} rows merged, {len(plan.skipped)} skipped, "
-               f"{len(plan.filtered)} filtered out.\n\nAireg-Action: import\n")
+    message = trailers.registry_message(
+        "import", f"{n} tools: from {csv_path.name}",
+        f"Imported {n} records from {csv_path.name} with {map_path}; "
+        f"{len(plan.merged)} rows merged, {len(plan.skipped)} skipped, "
+        f"{len(plan.filtered)} filtered out.")
     sha, _ = transaction.commit_files(reg.root, reg.git, files, message, identity,
                                       expect=expect)
     written = list(files)

@@ -8,11 +8,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from aireg import trailers
 from aireg.config import CONFIG_FILE
 from aireg.errors import EnvError, UsageError
 from aireg.gitrepo import Identity
 
-INIT_MESSAGE = "aireg: init registry: {org}\n\nAireg-Action: init\n"
+INIT_MESSAGE = trailers.registry_message("init", "registry: {org}")
 
 # Where the template names an aireg release: the pre-commit hook's `rev:`, the GitHub
 # actions' `uses: aireg-dev/aireg@REF` and GitLab's AIREG_REF. `aireg init` writes there

@@ -260,12 +260,25 @@ def changed_facts(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[s
 
 
 def review_payload(tool_id: str, decision: str, day: str, reviewer: str, dig: str) -> bytes:
-    """The canonical text a signed review signs (namespace aireg-review)."""
+    """The version-1 payload (tool, decision, date, reviewer, digest): it still proves a
+    review that holds no other field; every new signature signs `signed_payload`."""
     return (
         "aireg-review v1\n"
         f"tool: {tool_id}\ndecision: {decision}\ndate: {day}\n"
         f"reviewer: {reviewer}\ndigest: {dig}\n"
     ).encode()
+
+
+V1_REVIEW_FIELDS = frozenset({"decision", "date", "by", "digest", "signature"})
+
+
+def signed_payload(tool_id: str, review: Mapping[str, Any]) -> bytes:
+    """The canonical text a signed review signs (namespace aireg-review): the tool id and
+    every field of the review except `signature`, so no field can change after signing."""
+    fields = {str(k): v for k, v in review.items() if k != "signature"}
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+    return f"aireg-review v2\ntool: {tool_id}\nreview: {body}\n".encode()
 
 
 def ordered(record: Mapping[str, Any]) -> dict[str, Any]:

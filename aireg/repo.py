@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aireg import config as config_mod
-from aireg import records
+from aireg import records, recordtext
 from aireg.errors import EnvError, RuleError, UsageError
 from aireg.problems import Problem
 
@@ -72,6 +72,10 @@ def read_file(root: Path, rel: str) -> RecordFile:
                 return RecordFile(rel, "", None, Problem(
                     rel, "", f"{rel} is a symbolic link to {target}, outside the registry; "
                     "replace it with the record itself.", "symlink-outside", 1, 1))
+        big = recordtext.too_large(path.stat().st_size)
+        if big is not None:
+            return RecordFile(rel, "", None, Problem(
+                rel, "", f"{rel} is refused: {big}.", "file-too-large"))
         raw = path.read_bytes()
     except FileNotFoundError:
         return RecordFile(rel, "", None, Problem(
@@ -84,6 +88,12 @@ def read_file(root: Path, rel: str) -> RecordFile:
         return RecordFile(rel, "", None, Problem(
             rel, "", f"{rel} cannot be read ({exc.strerror}); check its permissions.",
             "unreadable"))
+    refused = recordtext.problem(raw)
+    if refused is not None:
+        why, line, column = refused
+        rule = "file-too-large" if line is None else "ambiguous-break"
+        return RecordFile(rel, raw.decode("utf-8", "replace"), None, Problem(
+            rel, "", f"{rel} is refused: {why}.", rule, line, column))
     try:
         data = yamlio.load(raw, rel)
     except yamlio.YamlError as exc:

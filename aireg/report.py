@@ -70,8 +70,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from aireg import due as due_mod
-from aireg import names
-from aireg.records import STAGE_NAMES, TOOLS_DIR, WORKFLOW, Stage, is_valid_date
+from aireg import names, timeline
+from aireg.records import STAGE_NAMES, WORKFLOW, Stage, is_valid_date
 
 if TYPE_CHECKING:
     from aireg.config import Config
@@ -308,102 +308,14 @@ def funnel(recs: Sequence[Mapping[str, Any]], departments: Iterable[str]) -> Fun
     return Funnel(tuple(stages), tuple(deps), counts)
 
 
-# -- history: one git log pass ---------------------------------------------------------------
+# -- history: the one timeline (aireg.timeline) ---------------------------------------------
 
-# Fields git fills in (commit id, author date) come first; the trailers, from the message,
-# come last and alone in their NUL-separated field: git refuses NUL in a message, so no text
-# in a message can pose as another commit or another field. No diffs: tools/ is one flat
-# tree, and diffing it per commit made this pass 80 s on 100,000 commits and 10,000 tools
-# instead of one second; the trailers say everything but when an import added its files.
-_LOG_FORMAT = ("%x01%H%x00%as%x00"
-               "%(trailers:key=Aireg-Action,key=Aireg-Tool,key=Aireg-Stage,unfold,"
-               "separator=%x1f)")
-_HASH = re.compile(rb"^[0-9a-f]{40}([0-9a-f]{24})?$")
-
-
-@dataclass
-class ToolHistory:
-    """What git says about one tool: when its file was added and each stage change."""
-
-    added: date | None = None
-    moves: list[tuple[date, str, str]] = field(default_factory=list)  # (date, from, to)
+ToolHistory = timeline.ToolHistory
 
 
 def read_history(reg: Registry) -> dict[str, ToolHistory]:
-    """Every tool's history in two git processes: one `git log` over all of history for the
-    Aireg-* trailers, then one `git diff-tree --stdin` for the files import commits added."""
-    raw = reg.git.run(
-        "--no-replace-objects", "log", "-z", "--reverse", "--no-show-signature", "--no-color",
-        "--encoding=UTF-8", f"--format={_LOG_FORMAT}", "--end-of-options", "HEAD")
-    history, imports = stage_history(bytes(raw))
-    if imports:
-        out = reg.git.run(
-            "--no-replace-objects", "diff-tree", "--stdin", "-z", "-r", "--root",
-            "--no-renames", "--name-status", "--no-ext-diff", "--", f"{TOOLS_DIR}/",
-            stdin="".join(f"{sha}\n" for sha in imports).encode("ascii"))
-        added_files(bytes(out), imports, history)
-    return history
-
-
-def stage_history(raw: bytes) -> tuple[dict[str, ToolHistory], dict[str, date]]:
-    """Parse the log pass: each tool's history (oldest first), and the import commits with
-    their dates (their added files are read separately)."""
-    out: dict[str, ToolHistory] = defaultdict(ToolHistory)
-    imports: dict[str, date] = {}
-    tokens = raw.split(b"\0")
-    for i in range(len(tokens) - 2):
-        tok = tokens[i].lstrip(b"\n")
-        if not (tok.startswith(b"\x01") and _HASH.match(tok[1:])):
-            continue
-        day_text = tokens[i + 1].decode("ascii", "replace")
-        if not is_valid_date(day_text):
-            continue
-        when = date.fromisoformat(day_text)
-        trailers = _trailers(tokens[i + 2])
-        action, tool = trailers.get("Aireg-Action"), trailers.get("Aireg-Tool")
-        move = trailers.get("Aireg-Stage")
-        if action == "import":
-            imports[tok[1:].decode("ascii")] = when
-        if not tool:
-            continue
-        if action == "propose" and out[tool].added is None:
-            out[tool].added = when
-        if move and "->" in move:
-            frm, _, to = (p.strip() for p in move.partition("->"))
-            out[tool].moves.append((when, frm, to))
-    return dict(out), imports
-
-
-def added_files(raw: bytes, commits: Mapping[str, date],
-                history: dict[str, ToolHistory]) -> None:
-    """Record when each file an import commit added was added (`git diff-tree -z` output)."""
-    when: date | None = None
-    prefix = f"{TOOLS_DIR}/".encode()
-    tokens = raw.split(b"\0")
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i].strip(b"\n")
-        if _HASH.match(tok):
-            when = commits.get(tok.decode("ascii"))
-            i += 1
-        elif tok[:1] in (b"A", b"M", b"D", b"T") and i + 1 < len(tokens):
-            path = tokens[i + 1]
-            if tok[:1] == b"A" and when and path.startswith(prefix) and path.endswith(b".yaml"):
-                tool = path[len(prefix):-5].decode("utf-8", "replace")
-                hist = history.setdefault(tool, ToolHistory())
-                hist.added = min(hist.added, when) if hist.added else when
-            i += 2
-        else:
-            i += 1
-
-
-def _trailers(raw: bytes) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in raw.decode("utf-8", "replace").split("\x1f"):
-        key, sep, value = part.partition(":")
-        if sep and key.strip() not in found:
-            found[key.strip()] = value.strip()
-    return found
+    """Every tool's history, as aireg.timeline reads it for the report and the review queue."""
+    return timeline.histories(reg.root, reg.git)
 
 
 def stage_entries(rec: Mapping[str, Any], hist: ToolHistory | None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from aireg import due, records
+from aireg import due, identity, records
 from aireg.config import Config
 from aireg.problems import Problem
 from aireg.records import Stage
@@ -74,6 +74,13 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
     if isinstance(tool_id, str) and tool_id != stem:
         out.add("id", f'id is "{tool_id}" but the file is named {stem}.yaml; the id is the '
                 f"file name: rename neither, write id: {stem}.", "id-mismatch")
+
+    review_by = _map(_map(data.get("security")).get("review")).get("by")
+    for where, person in (("owner", data.get("owner")), ("security.review.by", review_by)):
+        why = identity.problem(person)
+        if why is not None:
+            out.add(where, f"{where} cannot name a person: {why}; write the address as plain "
+                    "text.", "bad-identity")
 
     dept = data.get("department")
     if isinstance(dept, str) and dept not in cfg.departments:
@@ -175,8 +182,8 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
                 "security review; it must be reviewed with `aireg review --security`.",
                 "unreviewed")
         return
-    by = str(review.get("by", "")).lower()
-    owner = str(data.get("owner", "")).lower()
+    by = identity.normal(review.get("by", ""))
+    owner = identity.normal(data.get("owner", ""))
     if by and not cfg.is_reviewer(by):
         out.add("security.review.by", f"the review was recorded by {by}, who is not in "
                 "roles.security of aireg.yaml; a security reviewer must review it again.",

@@ -1,13 +1,15 @@
 """Signed reviews: sign a review's canonical payload with ssh-keygen, and verify it.
 
 A review's signature is an SSH signature (``ssh-keygen -Y sign``, namespace ``aireg-review``)
-over :func:`aireg.records.review_payload` -- tool id, decision, date, reviewer and digest --
-so the proof lives in the record and survives squash and rebase merges, which drop commit
-signatures. Verification tells four outcomes apart:
+over :func:`aireg.records.signed_payload` -- the tool id and every field of the review but the
+signature (decision, date, reviewer, digest, answers, conditions, note...) -- so the proof
+lives in the record and survives squash and rebase merges, which drop commit signatures.
+Verification tells four outcomes apart:
 
 ``good``          the signature verifies for the reviewer the review names;
-``bad``           it does not verify at all: the payload changed after signing (tampered
-                  decision, date, reviewer or digest), or the signature text is damaged;
+``bad``           it does not verify at all: a field of the review changed after signing
+                  (decision, date, reviewer, digest, answers, conditions, note...), or the
+                  signature text is damaged;
 ``wrong-signer``  it is a valid signature by a key that allowed_signers gives to someone
                   else (a commit authored as the CTO but signed by another person's key);
 ``unknown-key``   it is a valid signature by a key that allowed_signers does not list;
@@ -30,7 +32,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from aireg import records
+from aireg import identity, records
 from aireg.errors import EnvError
 
 if TYPE_CHECKING:
@@ -152,7 +154,7 @@ def verify(payload: bytes, signature: str | None, signer_email: str,
     if not isinstance(signature, str) or not signature.strip():
         return "unsigned"
     sig = _normalized(signature)
-    email = signer_email.strip().lower()
+    email = identity.normal(signer_email)
     digest = hashlib.sha256(allowed_signers_text.encode("utf-8", "replace")).hexdigest()
     key = (payload, sig, email, digest)
     if key in _cache:
@@ -192,7 +194,12 @@ def _verify(payload: bytes, sig: str, email: str, allowed: str) -> Status:
 
 
 def review_payload(tool_id: str, review: Mapping[str, Any]) -> bytes:
-    """The payload a review's signature covers, from the review as the record holds it."""
+    """The payload a review's signature covers: the tool id and every field of the review
+    but its signature (records.signed_payload)."""
+    return records.signed_payload(tool_id, review)
+
+
+def _v1_payload(tool_id: str, review: Mapping[str, Any]) -> bytes:
     return records.review_payload(
         tool_id, str(review.get("decision", "")), str(review.get("date", "")),
         str(review.get("by", "")).strip().lower(), str(review.get("digest", "")),
@@ -200,9 +207,17 @@ def review_payload(tool_id: str, review: Mapping[str, Any]) -> bytes:
 
 
 def review_status(tool_id: str, review: Mapping[str, Any], allowed_signers_text: str) -> Status:
-    """The signature status of a review as recorded in tools/<tool_id>.yaml."""
-    return verify(review_payload(tool_id, review), review.get("signature"),
-                  str(review.get("by", "")), allowed_signers_text)
+    """The signature status of a review as recorded in tools/<tool_id>.yaml.
+
+    A signature over the version-1 payload (decision, date, reviewer, digest) still proves
+    a review that holds none but those fields, since it then covers the whole review."""
+    sig, by = review.get("signature"), str(review.get("by", ""))
+    status = verify(review_payload(tool_id, review), sig, by, allowed_signers_text)
+    if status != "good" and set(map(str, review)) <= records.V1_REVIEW_FIELDS:
+        old = verify(_v1_payload(tool_id, review), sig, by, allowed_signers_text)
+        if old != "bad":
+            return old
+    return status
 
 
 def reason(status: Status, tool_id: str, by: str, allowed_signers: str) -> str | None:
@@ -213,9 +228,10 @@ def reason(status: Status, tool_id: str, by: str, allowed_signers: str) -> str |
         return (f"the review of {tool_id} carries no signature; {by} must review it again "
                 "with `aireg review --security --sign`.")
     if status == "bad":
-        return (f"the signature of the review of {tool_id} does not verify: the review's "
-                "decision, date, reviewer or digest changed after it was signed, or the "
-                f"signature is damaged; {by} must review it again with --sign.")
+        return (f"the signature of the review of {tool_id} does not verify: a field of the "
+                "review (decision, date, reviewer, digest, answers, conditions, note) changed "
+                f"after it was signed, or the signature is damaged; {by} must review it again "
+                "with --sign.")
     if status == "wrong-signer":
         return (f"the review of {tool_id} names {by}, but it was signed with a key that "
                 f"{allowed_signers} gives to someone else; {by} must sign it with their own "

@@ -94,6 +94,25 @@ def normalize_paths(reg: Registry, paths: Sequence[str]) -> list[str]:
     return out
 
 
+def find_registry(explicit: str | None, *, history: bool) -> Registry:
+    """The registry, as every command finds it; for the history rules (--base) also a git
+    checkout whose aireg.yaml was deleted, so that deletion is judged (exit 1), not taken for
+    a wrong folder (exit 3)."""
+    from aireg.errors import EnvError
+    from aireg.gitrepo import Git
+
+    try:
+        return Registry.find(explicit)
+    except EnvError:
+        if not history:
+            raise
+        start = Path(explicit).expanduser() if explicit else Path.cwd()
+        code, out, _ = Git(start).run_full("rev-parse", "--show-toplevel")
+        if code != 0 or not out.strip():
+            raise
+        return Registry(Path(out.decode("utf-8", "surrogateescape").strip()))
+
+
 def check_working_tree(
     reg: Registry, paths: Sequence[str] = (), *, strict: bool = False, facts_lookup: bool = True
 ) -> Result:
@@ -102,7 +121,12 @@ def check_working_tree(
     cfg_file = read_file(reg.root, config_mod.CONFIG_FILE)
     result.files += 1
     if cfg_file.problem is not None:
-        result.problems.append(cfg_file.problem)
+        problem = cfg_file.problem
+        if problem.rule == "vanished" and not (reg.root / config_mod.CONFIG_FILE).exists():
+            problem = Problem(config_mod.CONFIG_FILE, "", f"{config_mod.CONFIG_FILE} does not "
+                              "exist; a registry always has its config: restore it (`git "
+                              f"checkout -- {config_mod.CONFIG_FILE}`).", "config-deleted")
+        result.problems.append(problem)
         return result
     cfg, cfg_problems = config_mod.check(cfg_file.data, config_mod.CONFIG_FILE, cfg_file.text)
     result.problems.extend(cfg_problems)
@@ -171,8 +195,10 @@ def check(reg: Registry, paths: Sequence[str] = (), *, base: str | None = None,
 def changed_files(reg: Registry, base: str, head: str) -> list[str] | None:
     """The files `base...head` changes (registry-relative), or None when the whole registry
     must be checked because the change reaches beyond the files it touches."""
-    out = reg.git.run("diff", "--name-only", "-z", "--no-renames", "--no-ext-diff",
-                      f"{base}...{head}", "--")
+    code, out, _ = reg.git.run_full("diff", "--name-only", "-z", "--no-renames",
+                                    "--no-ext-diff", f"{base}...{head}", "--")
+    if code != 0:
+        return None  # no merge base (unrelated history): check everything
     rels = [r for r in out.decode("utf-8", "surrogateescape").split("\0") if r]
     for rel in rels:
         if rel.startswith(f"{records.TOOLS_DIR}/"):

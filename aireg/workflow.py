@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aireg import records, yamlio
+from aireg import records, trailers, yamlio
 from aireg.config import Config
 from aireg.errors import RuleError, UsageError
 from aireg.records import Stage
@@ -29,20 +29,17 @@ class Change:
 
     @property
     def trailers(self) -> list[tuple[str, str]]:
-        out = [("Aireg-Action", self.action), ("Aireg-Tool", self.tool)]
-        if self.stage_from is not None and self.stage_to not in (None, self.stage_from):
-            out.append(("Aireg-Stage", f"{self.stage_from} -> {self.stage_to}"))
-        if self.decision:
-            out.append(("Aireg-Decision", self.decision))
-        return out
+        return trailers.tool_trailers(
+            self.action, self.tool, None if self.stage_from is None else str(self.stage_from),
+            None if self.stage_to is None else str(self.stage_to), self.decision)
 
     @property
     def message(self) -> str:
         # One line, no control characters: a summary can never forge a trailer or a commit.
-        summary = "".join(c if c.isprintable() else " " for c in self.summary)
-        summary = " ".join(summary.split())[:72] or self.action
-        body = "\n".join(f"{k}: {v}" for k, v in self.trailers)
-        return f"aireg: {self.action} {self.tool}: {summary}\n\n{body}\n"
+        return trailers.tool_message(
+            self.action, self.tool, self.summary,
+            None if self.stage_from is None else str(self.stage_from),
+            None if self.stage_to is None else str(self.stage_to), self.decision)
 
 
 def applied(record: Mapping[str, Any], updates: Sequence[Update]) -> dict[str, Any]:
@@ -234,7 +231,7 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config)
 
 # -- review -------------------------------------------------------------------------------
 
-DECISIONS = ("approved", "changes-requested", "rejected")
+DECISIONS = trailers.DECISIONS
 ANSWERS = ("yes", "no", "n/a")
 
 
@@ -321,7 +318,7 @@ def review(
         rev["note"] = inp.note
     rev["digest"] = dig
     if sign is not None:
-        rev["signature"] = sign(records.review_payload(tool, inp.decision, today, actor, dig))
+        rev["signature"] = sign(records.signed_payload(tool, rev))
     stage_from = records.parse_stage(record.get("stage")) or Stage.SECURITY
     if stage_from is Stage.SECURITY:
         stage_to = {"approved": Stage.IMPACT, "changes-requested": Stage.SECURITY,

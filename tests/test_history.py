@@ -113,8 +113,9 @@ def test_merge_commit_that_adds_changes_of_its_own_is_judged(reg: Registry) -> N
     merge = reg.head()[:12]
     found = {(p.rule, p.commit, p.author) for p in result.problems}
     assert {("forged-review", merge, BOB), ("config-not-admin", merge, BOB)} <= found
-    # The goal change came from the PR's own commit by the owner: not blamed on the merge.
-    assert not any(p.field.startswith("purpose") for p in result.problems)
+    # The merge's version of the record is no clean take from either parent, so the whole
+    # difference from its first parent (the PR's goal change included) is the merger's.
+    assert ("not-owner", merge, BOB) in found
 
 
 # -- forgeries of the review ----------------------------------------------------------------
@@ -426,8 +427,28 @@ def test_key_added_to_allowed_signers_in_the_same_pr_does_not_count(
 
 def test_signed_review_survives_a_squash_merge(signed_reg: Registry,
                                                keys: dict[str, Path]) -> None:
-    # The PR (owner's commits + the CTO's signed review) is squashed into one commit authored
-    # by the owner: the signature still proves the reviewer, so audit passes.
+    # The PR holding the CTO's signed review is squashed into one commit authored by the
+    # owner the same day: the signature still proves the reviewer, so audit passes.
+    reg = signed_reg
+    reg.to_security()
+    reg.git("switch", "-q", "-c", "pr")
+    reg.review(key=keys[CTO])
+    reg.git("switch", "-q", "main")
+    base = reg.head()
+    run_git(reg.root, "merge", "-q", "--squash", "pr")
+    reg.commit(LES, {}, "notes: reviewed (#7)", body="* aireg: review notes\n\n"
+               "Aireg-Action: review")
+    result = judge(reg, base)
+    assert result.ok, [p.message for p in result.problems]
+    assert [(d.signature, d.author, d.by, d.verified) for d in result.decisions] == [
+        ("good", LES, CTO, True)]
+    assert history.check_history(reg.root, None).ok
+
+
+def test_squash_of_several_steps_is_a_stage_skip_whatever_the_message(
+        signed_reg: Registry, keys: dict[str, Path]) -> None:
+    # Several Aireg-Action lines in a squash message never turn a skipped stage into a
+    # warning: what the author writes cannot relax a rule (SPEC section 4).
     reg = signed_reg
     reg.git("switch", "-q", "-c", "pr")
     reg.to_security()
@@ -435,23 +456,19 @@ def test_signed_review_survives_a_squash_merge(signed_reg: Registry,
     reg.git("switch", "-q", "main")
     base = reg.head()
     run_git(reg.root, "merge", "-q", "--squash", "pr")
-    reg.commit(LES, {}, "notes: up to impact (#7)",
-               body="* aireg: propose notes\n\nAireg-Action: propose\n\n* aireg: review notes"
-                    "\n\nAireg-Action: review")
+    squash = reg.commit(LES, {}, "notes: up to impact (#7)",
+                        body="* aireg: propose notes\n\nAireg-Action: propose\n\n"
+                             "* aireg: review notes\n\nAireg-Action: review")
     result = judge(reg, base)
-    assert result.ok, [p.message for p in result.problems]
-    assert [(d.signature, d.author, d.by, d.verified) for d in result.decisions] == [
-        ("good", LES, CTO, True)]
-    # What the squash did lose is named: who completed each step.
-    assert [(p.rule, p.severity) for p in result.problems] == [("squashed-stages", "warning")]
-    assert history.check_history(reg.root, None).ok
+    assert ("stage-skip", "error", squash[:12]) in {
+        (p.rule, p.severity, p.commit) for p in result.problems}
+    assert not result.ok
 
 
 def test_unsigned_review_squash_merged_is_named_squashed(reg: Registry) -> None:
     # Without a signature a squash erases who recorded the review: audit names it.
-    reg.propose()
-    reg.git("switch", "-q", "-c", "pr")
     reg.to_security()
+    reg.git("switch", "-q", "-c", "pr")
     reg.review()
     reg.git("switch", "-q", "main")
     run_git(reg.root, "merge", "-q", "--squash", "pr")

@@ -45,7 +45,8 @@ def validate(
 
     if format not in ("text", "json", "github"):
         raise UsageError(f"--format {format}: write text, json or github.")
-    reg = registry(ctx)
+    reg = validate_mod.find_registry(getattr(ctx.find_root().obj, "registry", None),
+                                     history=base is not None)
     result = validate_mod.check(reg, paths or (), base=base, strict=strict)
     if format == "json":
         machine.json_out(result.as_dict())

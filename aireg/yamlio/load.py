@@ -384,8 +384,9 @@ def _scan_events(text: str, file: str) -> None:
                 "write the value out in full",
             )
         if isinstance(event, yaml.NodeEvent):
-            written = _written_at(text, mark)
             tag = getattr(event, "tag", None)
+            # Only a node with a tag or an anchor needs the text at its mark.
+            written = _written_at(text, mark) if tag is not None or event.anchor else ""
             if tag is not None and (event.anchor is None or written.startswith("!")):
                 shown = written if written.startswith("!") else _shown_tag(tag)
                 _fail_at(file, mark, f'tags are not allowed; remove "{shown}"')
@@ -412,9 +413,12 @@ def _too_deep() -> str:
     return f"is nested too deeply (more than {_MAX_DEPTH} levels); flatten the structure"
 
 
+_WRITTEN_RE = re.compile(r"!<[^>\s]*>?|[^\s,\[\]{}]*")
+
+
 def _written_at(text: str, mark: Any) -> str:
     """The token the user wrote at a mark (the tag or anchor), for messages."""
-    match = re.match(r"!<[^>\s]*>?|[^\s,\[\]{}]*", text[mark.index :])
+    match = _WRITTEN_RE.match(text, mark.index)  # at the mark: no copy of the rest
     return match.group(0)[:60] if match else ""
 
 
