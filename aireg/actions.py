@@ -32,13 +32,18 @@ class Done:
         }
 
 
-def _checked(reg: Registry, rel: str, text: str) -> tuple[dict[str, Any], list[Problem]]:
-    """The record a change would write, refused when it breaks a record rule."""
+def _checked(reg: Registry, rel: str, text: str, allow: frozenset[str] = frozenset()
+             ) -> tuple[dict[str, Any], list[Problem]]:
+    """The record a change would write, refused when it breaks a record rule (the rules in
+    `allow` are reported as warnings instead: a change that is meant to make them)."""
+    import dataclasses
+
     from aireg import yamlio
 
     data = yamlio.load(text, rel)
     ctx = rules.Context(reg.config, frozenset(reg.ids() | {rel[6:-5]}), today())
-    problems = rules.check_record(rel, text, data, ctx)
+    problems = [dataclasses.replace(p, severity="warning") if p.rule in allow else p
+                for p in rules.check_record(rel, text, data, ctx)]
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         shown = " ".join(f"{p.field or rel}: {p.message}" for p in errors[:5])
@@ -57,6 +62,7 @@ def commit_change(
     take_hand_edits: bool = False,
     actor: Identity | None = None,
     when: str | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> Done:
     """Commit one record change, then write it; a crash leaves it undone or finishable.
 
@@ -79,10 +85,22 @@ def commit_change(
             assert before is not None
             text = yamlio.edit(before.text, lambda root: workflow.apply(root, change.updates),
                                file=rel)
-        data, warnings = _checked(reg, rel, text)
+        data, warnings = _checked(reg, rel, text, allow)
         sha = tx.commit({rel: text}, change.message, identity,
                         expect={rel: before.text if before is not None else None}, when=when)
     if tx.finished is not None:
         warnings.insert(0, Problem(rel, "", tx.finished.note(), "finished-interrupted",
                                    severity="warning"))
     return Done(change.tool, rel, sha, change, data, tuple(warnings))
+
+
+def keep_updates(reg: Registry, rf: RecordFile, updates: list[workflow.Update]) -> str | None:
+    """Write `updates` into the record in the working tree, uncommitted (a hand edit that the
+    next `aireg advance` takes); the file's path, or None when there was nothing to write."""
+    from aireg import yamlio
+
+    if not updates:
+        return None
+    text = yamlio.edit(rf.text, lambda root: workflow.apply(root, updates), file=rf.rel)
+    reg.write_atomic(rf.rel, text)
+    return rf.rel

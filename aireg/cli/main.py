@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 from typer.core import TyperGroup
@@ -12,23 +12,66 @@ from typer.core import TyperGroup
 from aireg import __version__
 from aireg.errors import AiregError
 
+if TYPE_CHECKING:
+    from aireg.render.console import Terminal
+
+
+# Global options a user may type after the command too, as with git and cargo:
+# `aireg list --registry ../acme -q` is `aireg --registry ../acme -q list`.
+GLOBAL_FLAGS = ("-q", "--quiet")
+GLOBAL_VALUED = ("--registry",)
+
+
+def hoist_globals(args: list[str]) -> list[str]:
+    """Move global options that follow the command in front of it (never after `--`)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest += args[i:]
+            break
+        if a in GLOBAL_FLAGS:
+            front.append(a)
+        elif a in GLOBAL_VALUED and i + 1 < len(args):
+            front += [a, args[i + 1]]
+            i += 1
+        elif any(a.startswith(f"{g}=") for g in GLOBAL_VALUED):
+            front.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    return front + rest
+
+
+def terminal(ctx: Any) -> Terminal:
+    """The run's terminal, made by the root callback (a fresh one before it ran)."""
+    from aireg.render.console import Terminal
+
+    obj = ctx.find_root().obj if ctx is not None else None
+    term = getattr(obj, "terminal", None)
+    return term if isinstance(term, Terminal) else Terminal()
+
 
 class AiregGroup(TyperGroup):
     """Turns every AiregError into one sentence on stderr and its exit code."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_globals(list(args)))
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the order they were registered: the six steps first
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except AiregError as exc:
-            from aireg.render.console import error
-
-            error(f"aireg: {exc}")
+            terminal(ctx).error(f"aireg: {exc}")
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
             # Ctrl-C at a prompt reaches us as click's Abort ("Aborted!", exit 1 otherwise).
-            from aireg.render.console import error
-
-            error("aireg: interrupted; nothing was written.")
+            terminal(ctx).error("aireg: interrupted; nothing was written.")
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(0)
@@ -50,10 +93,11 @@ app = typer.Typer(
 
 
 class State:
-    """Global options, passed to commands through the click context."""
+    """Global options and the run's terminal, passed to commands through the click context."""
 
-    def __init__(self, registry: str | None) -> None:
+    def __init__(self, registry: str | None, terminal: Terminal) -> None:
         self.registry = registry
+        self.terminal = terminal
 
 
 def _version(value: bool) -> None:
@@ -76,10 +120,9 @@ def root(
                            help="Print the version and exit.")
     ] = False,
 ) -> None:
-    from aireg.render.console import state
+    from aireg.render.console import Terminal
 
-    state.quiet = quiet
-    ctx.obj = State(registry)
+    ctx.obj = State(registry, Terminal(quiet=quiet))
 
 
 def _register() -> None:
@@ -144,5 +187,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - outside a command
-        sys.stderr.write("aireg: interrupted; nothing was written.\n")
+        from aireg.render.console import Terminal
+
+        Terminal().error("aireg: interrupted; nothing was written.")
         sys.exit(130)
