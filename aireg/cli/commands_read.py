@@ -52,7 +52,7 @@ def show(
     tool: ToolId,
     format: Annotated[str, format_option("show")] = "text",
 ) -> None:
-    """One tool: its facts, each step's values and what is missing, its history."""
+    """One tool: each step's values, what is missing, its history."""
     from aireg import history, queries
 
     t = term(ctx)
@@ -70,7 +70,7 @@ def log(
     tool: ToolId,
     format: Annotated[str, format_option("log")] = "text",
 ) -> None:
-    """A tool's audit trail from git: who did what, when, and the latest review."""
+    """A tool's audit trail: who did what, when; the last review."""
     from aireg import history, queries
     from aireg.repo import today
 
@@ -109,7 +109,11 @@ def report(
     format: Annotated[str | None, typer.Option("--format", metavar=formats.metavar("report"), help="md, html or json (default: from -o's extension, else md).", callback=lambda v: v if v is None else formats.check("report", v))] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE (report.md, report.html or report.json) instead of stdout.")] = None,
 ) -> None:
-    """The CAIO's view: funnel, queue, overdue work, impact, overlaps."""
+    """The CAIO's view: funnel, queue, impact, overlaps.
+
+    The format follows -o's extension (report.md, report.html, report.json); a --format
+    that contradicts it is refused.
+    """
     import io
 
     from aireg import report as report_mod

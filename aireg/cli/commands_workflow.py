@@ -65,7 +65,7 @@ def _url_form() -> prompts.Form:
 
 
 def _department_form(cfg: Config) -> prompts.Form:
-    return prompts.choice_form(list(cfg.departments), what="department of aireg.yaml")
+    return prompts.choice_form(list(cfg.departments), what="a department of aireg.yaml")
 
 
 def _colleague_form(owner: str) -> prompts.Form:
@@ -269,16 +269,16 @@ def _ask_stage(t: Terminal, req: Any, inp: StageInput, record: dict[str, Any],
     if field == "pilot.data":
         return put(pilot_data=tuple(prompts.ask_list(
             t, "Data classes the pilot touched",
-            prompts.choice_form(classes, what="data class", refuse=only_pilot))))
+            prompts.choice_form(classes, what="a data class", refuse=only_pilot))))
     if field == "pilot.result":
         return put(result=prompts.ask(t, "The pilot's result", prompts.choice_form(
-            ["passed", "failed"], what="result", refuse=passed_only)))
+            ["passed", "failed"], what="a result", refuse=passed_only)))
     if field == "pilot.findings":
         return put(findings=prompts.ask(t, "What the pilot found"))
     if field == "security.data":
         return put(security_data=tuple(prompts.ask_list(
             t, "Data classes the tool will see in use",
-            prompts.choice_form(classes, what="data class"))))
+            prompts.choice_form(classes, what="a data class"))))
     if field == "security.trains_on_our_data":
         return put(trains_on_our_data=prompts.ask(
             t, "Does the vendor train its models on our data", prompts.yes_no_form()))
@@ -310,7 +310,13 @@ def _get(record: dict[str, Any], *path: str) -> Any:
 
 
 def advance(ctx: typer.Context, tool: str, no_input: bool = False, **flags: Any) -> None:
-    """Steps 1-3 and 5: complete the current step and move the tool one step on."""
+    """Steps 1-3, 5: complete the current step; move one step on.
+
+    Takes the record as it stands in the working tree (your hand edits included), asks on
+    a terminal for what the step still needs, checking each answer as it is typed, and
+    commits. A refused or interrupted advance keeps your answers in the file. `security`
+    is left only by a review.
+    """
     from aireg import actions, records, workflow
 
     t = term(ctx, no_input)
@@ -472,13 +478,13 @@ def review(
     conditions = list(condition or ())
     if t.interactive:
         text.security_facts(t, rf.record)
-        yes_no = prompts.choice_form(["yes", "no", "n/a"], what="answer")
+        yes_no = prompts.choice_form(["yes", "no", "n/a"], what="an answer")
         for item in cfg.checklist:
             if item.id not in answers:
                 answers[item.id] = prompts.ask(t, f"{item.ask} [{item.id}]", yes_no)
     decision = chosen[0] if chosen else need(
         t, None, "--approve, --request-changes or --reject", "the decision",
-        prompts.choice_form(list(workflow.DECISIONS), what="decision"))
+        prompts.choice_form(list(workflow.DECISIONS), what="a decision"))
     if t.interactive and not (note or "").strip() and decision != "approved":
         note = prompts.ask(t, "Note for the owner: what must change, or why")
     inp = workflow.ReviewInput(decision, answers, tuple(conditions), note, confirm)
@@ -515,7 +521,8 @@ def _settle_doubts(t: Terminal, record: dict[str, Any], inp: Any) -> Any:
         t.note(f"Note: {d}.")
     if prompts.ask(t, "Record the decision as it stands", prompts.yes_no_form()):
         return dataclasses.replace(inp, confirmed=True)
-    raise KeyboardInterrupt
+    raise AiregError(f"the review of {record.get('id')} was not recorded; run `aireg review "
+                     f"--security {record.get('id')}` again when you have decided.")
 
 
 # -- measure, reassess ---------------------------------------------------------------------
@@ -573,7 +580,7 @@ def reassess(
 
     t = term(ctx, no_input)
     chosen = need(t, outcome, "--outcome keep|replace|retire", "the outcome",
-                  prompts.choice_form(["keep", "replace", "retire"], what="outcome"))
+                  prompts.choice_form(["keep", "replace", "retire"], what="an outcome"))
     _change(ctx, tool, lambda rec, reg, actor: workflow.reassess(
         rec, chosen, alternative or [], note, replaced_by, _today(), actor, reg.config,
         reg.ids()))

@@ -77,6 +77,29 @@ class AiregGroup(TyperGroup):
             ctx.exit(0)
 
 
+def _plain_arguments() -> None:
+    """Arguments in help as people read them: `ID`, `[ID]`, `[PATH]...`, never typer's
+    `{ID}`, `ID <str>` or `[[PATH]...]...`."""
+    from typer.core import TyperArgument
+
+    def usage(self: TyperArgument) -> str:
+        name = self.metavar or str(self.name).upper()
+        if not self.required and not name.startswith("["):
+            name = f"[{name}]"
+        if self.nargs != 1 and not name.endswith("..."):
+            name += "..."
+        return name
+
+    def display_type(self: TyperArgument, ctx: Any) -> str:
+        return ""
+
+    TyperArgument._usage_display_name = usage  # type: ignore[method-assign]
+    TyperArgument._rich_display_name = usage  # type: ignore[method-assign]
+    TyperArgument.display_type = display_type  # type: ignore[method-assign]
+
+
+_plain_arguments()
+
 app = typer.Typer(
     cls=AiregGroup,
     name="aireg",

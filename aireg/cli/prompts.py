@@ -87,7 +87,7 @@ def number_form() -> Form:
     return Form("a number", parse)
 
 
-def choice_form(choices: Sequence[str], *, what: str = "answer",
+def choice_form(choices: Sequence[str], *, what: str = "an answer",
                 refuse: Callable[[str], str | None] | None = None) -> Form:
     """One of `choices`, with a did-you-mean; `refuse(value)` may refuse a valid one."""
 
@@ -100,7 +100,7 @@ def choice_form(choices: Sequence[str], *, what: str = "answer",
             else:
                 close = difflib.get_close_matches(lowered, list(choices), n=1, cutoff=0.5)
                 hint = f' Did you mean "{close[0]}"?' if close else ""
-                raise ValueError(f'"{raw}" is not a {what}; write one of '
+                raise ValueError(f'"{raw}" is not {what}; write one of '
                                  f"{', '.join(choices)}.{hint}")
         if refuse is not None:
             why = refuse(value)
