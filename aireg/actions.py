@@ -46,7 +46,9 @@ def _checked(reg: Registry, rel: str, text: str, allow: frozenset[str] = frozens
                 for p in rules.check_record(rel, text, data, ctx)]
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        shown = " ".join(f"{p.field or rel}: {p.message}" for p in errors[:5])
+        # A message that opens with its field is not prefixed with it again.
+        shown = " ".join(p.message if p.field and p.message.startswith(p.field)
+                         else f"{p.field or rel}: {p.message}" for p in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise RuleError(f"{rel} would break the registry's rules, so nothing was written: "
                         f"{shown}{more}")
