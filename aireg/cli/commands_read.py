@@ -14,14 +14,38 @@ from aireg.render import formats
 READING = "Reading"
 
 
-@app.command("list", rich_help_panel=READING, epilog=(
-    "Example: aireg list --stage security --department marketing --format csv"))
+@app.command(
+    "list",
+    rich_help_panel=READING,
+    epilog=("Example: aireg list --stage security --department marketing --format csv"),
+)
 def list_(
     ctx: typer.Context,
-    stage: Annotated[str | None, typer.Option("--stage", metavar="STAGE", autocompletion=stage_names, help="Only tools in this stage (purpose, users, pilot, security, impact, active, rejected, retired).")] = None,
-    department: Annotated[str | None, typer.Option("--department", metavar="NAME", help="Only this department's tools.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", metavar="EMAIL", help="Only tools this person owns.")] = None,
-    due: Annotated[int | None, typer.Option("--due", metavar="DAYS", help="Only tools with work due within DAYS (0: overdue or due today).")] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage",
+            metavar="STAGE",
+            autocompletion=stage_names,
+            help="Only tools in this stage (purpose, users, pilot, security, impact, active, "
+            "rejected, retired).",
+        ),
+    ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option("--department", metavar="NAME", help="Only this department's tools."),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="EMAIL", help="Only tools this person owns.")
+    ] = None,
+    due: Annotated[
+        int | None,
+        typer.Option(
+            "--due",
+            metavar="DAYS",
+            help="Only tools with work due within DAYS (0: overdue or due today).",
+        ),
+    ] = None,
     format: Annotated[str, format_option("tools")] = "text",
 ) -> None:
     """The registry at a glance: one row per tool."""
@@ -31,19 +55,24 @@ def list_(
 
     t = term(ctx)
     if stage is not None and stage not in STAGE_NAMES:
-        raise UsageError(f"--stage {stage}: write one of {', '.join(STAGE_NAMES)}."
-                         f"{did_you_mean(stage, STAGE_NAMES)}")
+        raise UsageError(
+            f"--stage {stage}: write one of {', '.join(STAGE_NAMES)}."
+            f"{did_you_mean(stage, STAGE_NAMES)}"
+        )
     reg = registry(ctx)
     if department is not None and department not in reg.config.departments:
         names = list(reg.config.departments)
-        raise UsageError(f"--department {department} is not a department of aireg.yaml; "
-                         f"write one of {', '.join(names)}.{did_you_mean(department, names)}")
-    found = queries.tool_list(reg, stage=stage, department=department, owner=owner,
-                              due_within=due)
+        raise UsageError(
+            f"--department {department} is not a department of aireg.yaml; "
+            f"write one of {', '.join(names)}.{did_you_mean(department, names)}"
+        )
+    found = queries.tool_list(reg, stage=stage, department=department, owner=owner, due_within=due)
     formats.reporter("tools", format)(t, found.rows)
     for rel in found.unreadable:
-        t.warn(f"warning: {rel} could not be read, so it is not listed; `aireg validate "
-               f"{rel}` says why.")
+        t.warn(
+            f"warning: {rel} could not be read, so it is not listed; `aireg validate "
+            f"{rel}` says why."
+        )
 
 
 @app.command(rich_help_panel=READING, epilog="Example: aireg show otter-ai")
@@ -58,9 +87,14 @@ def show(
     t = term(ctx)
     reg = registry(ctx)
     rf = reg.read_tool(tool)
-    view = queries.ToolView(tool, rf.rel, rf.record, queries.progress(rf.record),
-                            list(history.timeline(reg.root, tool)),
-                            queries.stale_facts(reg, rf.record))
+    view = queries.ToolView(
+        tool,
+        rf.rel,
+        rf.record,
+        queries.progress(rf.record),
+        list(history.timeline(reg.root, tool)),
+        queries.stale_facts(reg, rf.record),
+    )
     formats.reporter("show", format)(t, view)
 
 
@@ -85,8 +119,15 @@ def log(
 @app.command(rich_help_panel=READING, epilog="Example: aireg due --within 14 --check")
 def due(
     ctx: typer.Context,
-    within: Annotated[int, typer.Option("--within", metavar="DAYS", help="Also list work due within DAYS (default 30).")] = 30,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything is overdue (for scheduled CI).")] = False,
+    within: Annotated[
+        int,
+        typer.Option(
+            "--within", metavar="DAYS", help="Also list work due within DAYS (default 30)."
+        ),
+    ] = 30,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when anything is overdue (for scheduled CI).")
+    ] = False,
     format: Annotated[str, format_option("due")] = "text",
 ) -> None:
     """Measurements and reassessments due or overdue, by owner."""
@@ -96,18 +137,37 @@ def due(
     t = term(ctx)
     reg = registry(ctx)
     items = due_mod.due_items(
-        (rf.record for rf in reg.iter_records()), reg.config.policy, today(), within)
+        (rf.record for rf in reg.iter_records()), reg.config.policy, today(), within
+    )
     formats.reporter("due", format)(t, items)
     if check and any(i.overdue for i in items):
         raise typer.Exit(1)
 
 
-@app.command(rich_help_panel=READING, epilog=(
-    "Example: aireg report -o report.html  (the format follows the file's extension)"))
+@app.command(
+    rich_help_panel=READING,
+    epilog=("Example: aireg report -o report.html  (the format follows the file's extension)"),
+)
 def report(
     ctx: typer.Context,
-    format: Annotated[str | None, typer.Option("--format", metavar=formats.metavar("report"), help="md, html or json (default: from -o's extension, else md).", callback=lambda v: v if v is None else formats.check("report", v))] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE (report.md, report.html or report.json) instead of stdout.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar=formats.metavar("report"),
+            help="md, html or json (default: from -o's extension, else md).",
+            callback=lambda v: v if v is None else formats.check("report", v),
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write to FILE (report.md, report.html or report.json) instead of stdout.",
+        ),
+    ] = None,
 ) -> None:
     """The CAIO's view: funnel, queue, impact, overlaps.
 

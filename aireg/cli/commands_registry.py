@@ -17,30 +17,60 @@ REGISTRY = "Registry"
 @app.command(rich_help_panel=REGISTRY, epilog="Example: aireg init acme-ai-tools --org Acme")
 def init(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(metavar="[PATH]", help="Where to create the registry (default: here).", show_default=False)] = Path("."),
-    org: Annotated[str | None, typer.Option("--org", metavar="NAME", help="The organization's name.")] = None,
-    example: Annotated[bool, typer.Option("--example", help="Add sample tools in every stage, with their history.")] = False,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="[PATH]",
+            help="Where to create the registry (default: here).",
+            show_default=False,
+        ),
+    ] = Path("."),
+    org: Annotated[
+        str | None, typer.Option("--org", metavar="NAME", help="The organization's name.")
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="Add sample tools in every stage, with their history.")
+    ] = False,
 ) -> None:
     """Create a registry from the template, with its first commit."""
     from aireg import init as init_mod
 
     t = term(ctx)
     result = init_mod.init(path, org, example)
-    t.info(f"Created the registry in {result.root} ({len(result.files)} files, commit "
-           f"{result.commit[:12]}).")
+    t.info(
+        f"Created the registry in {result.root} ({len(result.files)} files, commit "
+        f"{result.commit[:12]})."
+    )
     if result.examples:
         t.info(f"Added {len(result.examples)} sample tools: {', '.join(result.examples)}.")
     t.next_step(f"cd {path} && aireg list; edit aireg.yaml for your departments and roles")
 
 
-@app.command(rich_help_panel=REGISTRY, epilog=(
-    "Example: aireg validate --base origin/main --format github"))
+@app.command(
+    rich_help_panel=REGISTRY, epilog=("Example: aireg validate --base origin/main --format github")
+)
 def validate(
     ctx: typer.Context,
-    paths: Annotated[list[str] | None, typer.Argument(metavar="[PATH]...", help="Only these files (default: the whole registry).", show_default=False)] = None,
-    base: Annotated[str | None, typer.Option("--base", metavar="REF", help="Also judge the commits in REF..HEAD by the history rules.")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            help="Only these files (default: the whole registry).",
+            show_default=False,
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            metavar="REF",
+            help="Also judge the commits in REF..HEAD by the history rules.",
+        ),
+    ] = None,
     format: Annotated[str, format_option("validation")] = "text",
-    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings (overdue work) as errors.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (overdue work) as errors.")
+    ] = False,
 ) -> None:
     """Check the registry against every rule (the CI check)."""
     from aireg import validate as validate_mod
@@ -59,14 +89,29 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command("import", rich_help_panel=REGISTRY, epilog=(
-    "Example: aireg import inventory.csv --map map.yaml --dry-run"))
+@app.command(
+    "import",
+    rich_help_panel=REGISTRY,
+    epilog=("Example: aireg import inventory.csv --map map.yaml --dry-run"),
+)
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The inventory spreadsheet, as CSV.", show_default=False)],
-    map: Annotated[Path, typer.Option("--map", metavar="MAP.yaml", help="Which columns are which fields.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; write nothing.")] = False,
-    encoding: Annotated[str | None, typer.Option("--encoding", metavar="NAME", help="The CSV's encoding (default UTF-8).")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv", help="The inventory spreadsheet, as CSV.", show_default=False
+        ),
+    ],
+    map: Annotated[
+        Path, typer.Option("--map", metavar="MAP.yaml", help="Which columns are which fields.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be created; write nothing.")
+    ] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", metavar="NAME", help="The CSV's encoding (default UTF-8)."),
+    ] = None,
     format: Annotated[str, format_option("import")] = "text",
 ) -> None:
     """Create records from an existing inventory, in one commit."""
@@ -81,8 +126,12 @@ def import_(
 @app.command(rich_help_panel=REGISTRY, epilog="Example: aireg codeowners --check")
 def codeowners(
     ctx: typer.Context,
-    check: Annotated[bool, typer.Option(
-        "--check", help="Only compare: exit 1, with a diff, when CODEOWNERS is stale.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only compare: exit 1, with a diff, when CODEOWNERS is stale."
+        ),
+    ] = False,
 ) -> None:
     """Write CODEOWNERS from aireg.yaml's roles and commit it."""
     from aireg import codeowners as co
@@ -107,7 +156,9 @@ def codeowners(
 @app.command(rich_help_panel=REGISTRY, epilog="Example: aireg schema > tool.schema.json")
 def schema(
     ctx: typer.Context,
-    config: Annotated[bool, typer.Option("--config", help="The schema of aireg.yaml instead.")] = False,
+    config: Annotated[
+        bool, typer.Option("--config", help="The schema of aireg.yaml instead.")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of a record, for editors."""
     from aireg import schema as schema_mod

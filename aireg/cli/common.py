@@ -39,8 +39,15 @@ def term(ctx: typer.Context, no_input: bool = False) -> Terminal:
     return t
 
 
-def need(t: Terminal, value: Any, flag: str, label: str, form: Form | None = None, *,
-         optional: bool = False) -> Any:
+def need(
+    t: Terminal,
+    value: Any,
+    flag: str,
+    label: str,
+    form: Form | None = None,
+    *,
+    optional: bool = False,
+) -> Any:
     """`value` when given; else asked on a terminal; else an error naming `flag`."""
     from aireg.cli import prompts
 
@@ -50,17 +57,18 @@ def need(t: Terminal, value: Any, flag: str, label: str, form: Form | None = Non
         if optional:
             return None
         raise MissingInput(flag, label[0].upper() + label[1:])
-    return prompts.ask(t, label[0].upper() + label[1:], form or prompts.TEXT,
-                       optional=optional)
+    return prompts.ask(t, label[0].upper() + label[1:], form or prompts.TEXT, optional=optional)
 
 
 def format_option(kind: str) -> Any:
     """`--format` for one result type: its choices, help and check come from render.formats."""
+
     def check(value: str | None) -> str | None:
         return None if value is None else formats.check(kind, value)
 
-    return typer.Option("--format", metavar=formats.metavar(kind),
-                        help=formats.help_text(kind), callback=check)
+    return typer.Option(
+        "--format", metavar=formats.metavar(kind), help=formats.help_text(kind), callback=check
+    )
 
 
 def tool_ids(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -81,8 +89,15 @@ def stage_names(incomplete: str) -> list[str]:
     return [s for s in STAGE_NAMES if s.startswith(incomplete)]
 
 
-ToolId = Annotated[str, typer.Argument(metavar="ID", help="The tool's id (its file name).",
-                                       autocompletion=tool_ids, show_default=False)]
+ToolId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The tool's id (its file name).",
+        autocompletion=tool_ids,
+        show_default=False,
+    ),
+]
 
 
 def did_you_mean(value: str, choices: Sequence[str]) -> str:
@@ -95,7 +110,8 @@ def parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, val = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--answer {pair}: write ID=yes, ID=no or ID=n/a, such as "
-                             "--answer training=yes.")
+            raise UsageError(
+                f"--answer {pair}: write ID=yes, ID=no or ID=n/a, such as --answer training=yes."
+            )
         out[key.strip()] = val.strip().lower()
     return out

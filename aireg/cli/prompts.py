@@ -28,16 +28,19 @@ def _text(raw: str) -> str:
 TEXT = Form("text", _text)
 
 
-def date_form(*, not_after: date | None = None, not_before: str | None = None,
-              what: str = "date") -> Form:
+def date_form(
+    *, not_after: date | None = None, not_before: str | None = None, what: str = "date"
+) -> Form:
     def parse(raw: str) -> str:
         from aireg.records import DATE_RE, is_valid_date
 
         if not DATE_RE.match(raw) or not is_valid_date(raw):
             raise ValueError(f"{raw} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-03.")
         if not_after is not None and date.fromisoformat(raw) > not_after:
-            raise ValueError(f"{raw} is in the future; the {what} is a day that has been, "
-                             f"{not_after.isoformat()} or earlier.")
+            raise ValueError(
+                f"{raw} is in the future; the {what} is a day that has been, "
+                f"{not_after.isoformat()} or earlier."
+            )
         if not_before and raw < not_before:
             raise ValueError(f"{raw} is before {not_before}; the {what} comes on or after it.")
         return raw
@@ -51,8 +54,7 @@ def email_form(*, not_: Collection[str] = (), why_not: str = "") -> Form:
 
         value = raw.strip().lower()
         if not EMAIL_RE.match(value):
-            raise ValueError(f"{raw} is not an e-mail address; write one such as "
-                             "ana@acme.example.")
+            raise ValueError(f"{raw} is not an e-mail address; write one such as ana@acme.example.")
         if value in not_:
             raise ValueError(why_not or f"{value} is already given; name someone else.")
         return value
@@ -65,8 +67,9 @@ def count_form() -> Form:
         try:
             n = int(raw)
         except ValueError:
-            raise ValueError(f"{raw} is not a whole number; write how many people, "
-                             "e.g. 6.") from None
+            raise ValueError(
+                f"{raw} is not a whole number; write how many people, e.g. 6."
+            ) from None
         if n < 1:
             raise ValueError(f"{n} people is not a group; write a number of 1 or more.")
         return n
@@ -87,8 +90,12 @@ def number_form() -> Form:
     return Form("a number", parse)
 
 
-def choice_form(choices: Sequence[str], *, what: str = "an answer",
-                refuse: Callable[[str], str | None] | None = None) -> Form:
+def choice_form(
+    choices: Sequence[str],
+    *,
+    what: str = "an answer",
+    refuse: Callable[[str], str | None] | None = None,
+) -> Form:
     """One of `choices`, with a did-you-mean; `refuse(value)` may refuse a valid one."""
 
     def parse(raw: str) -> str:
@@ -100,16 +107,17 @@ def choice_form(choices: Sequence[str], *, what: str = "an answer",
             else:
                 close = difflib.get_close_matches(lowered, list(choices), n=1, cutoff=0.5)
                 hint = f' Did you mean "{close[0]}"?' if close else ""
-                raise ValueError(f'"{raw}" is not {what}; write one of '
-                                 f"{', '.join(choices)}.{hint}")
+                raise ValueError(f'"{raw}" is not {what}; write one of {", ".join(choices)}.{hint}')
         if refuse is not None:
             why = refuse(value)
             if why:
                 raise ValueError(why)
         return value
 
-    return Form("one of " + "/".join(choices) if len(choices) <= 4 else
-                "one of " + ", ".join(choices), parse)
+    return Form(
+        "one of " + "/".join(choices) if len(choices) <= 4 else "one of " + ", ".join(choices),
+        parse,
+    )
 
 
 def yes_no_form() -> Form:
@@ -126,8 +134,14 @@ def yes_no_form() -> Form:
     return Form("yes/no", parse)
 
 
-def ask(term: Terminal, label: str, form: Form = TEXT, *, optional: bool = False,
-        default: str | None = None) -> Any:
+def ask(
+    term: Terminal,
+    label: str,
+    form: Form = TEXT,
+    *,
+    optional: bool = False,
+    default: str | None = None,
+) -> Any:
     """Ask until the answer has the form; empty is None when optional, else re-asked."""
     shown = f" (default {default})" if default else ""
     prompt = f"{label} [{form.hint}]{shown}: " if form is not TEXT else f"{label}{shown}: "
@@ -148,8 +162,9 @@ def ask(term: Terminal, label: str, form: Form = TEXT, *, optional: bool = False
             term.note(f"  {exc}")
 
 
-def ask_list(term: Terminal, label: str, form: Form = TEXT, *, at_least: int = 1,
-             unique: bool = True) -> list[Any]:
+def ask_list(
+    term: Terminal, label: str, form: Form = TEXT, *, at_least: int = 1, unique: bool = True
+) -> list[Any]:
     """Items one per line, an empty line to finish; each item checked as it is typed."""
     items: list[Any] = []
     hint = "" if form is TEXT else f" [{form.hint}]"

@@ -33,24 +33,35 @@ def _lazy(module: str, name: str) -> Reporter:
 
 # result type -> format name -> reporter(terminal, result)
 REPORTER_BY_NAME: dict[str, dict[str, Reporter]] = {
-    "tools": {"text": _lazy("text", "tool_list"), "json": _lazy("machine", "json_rows"),
-              "csv": _lazy("machine", "tools_csv")},
+    "tools": {
+        "text": _lazy("text", "tool_list"),
+        "json": _lazy("machine", "json_rows"),
+        "csv": _lazy("machine", "tools_csv"),
+    },
     "show": {"text": _lazy("text", "show"), "json": _lazy("machine", "show_json")},
     "log": {"text": _lazy("text", "log"), "json": _lazy("machine", "log_json")},
     "due": {"text": _lazy("text", "due"), "json": _lazy("machine", "due_json")},
     "queue": {"text": _lazy("text", "review_queue"), "json": _lazy("machine", "json_rows")},
-    "validation": {"text": _lazy("text", "problems"), "json": _lazy("machine", "as_json"),
-                   "github": _lazy("machine", "github")},
-    "audit": {"text": _lazy("text", "audit"), "json": _lazy("machine", "as_json"),
-              "csv": _lazy("machine", "audit_csv")},
+    "validation": {
+        "text": _lazy("text", "problems"),
+        "json": _lazy("machine", "as_json"),
+        "github": _lazy("machine", "github"),
+    },
+    "audit": {
+        "text": _lazy("text", "audit"),
+        "json": _lazy("machine", "as_json"),
+        "csv": _lazy("machine", "audit_csv"),
+    },
     "import": {"text": _lazy("text", "imported"), "json": _lazy("machine", "as_json")},
-    "report": {"md": _lazy("machine", "report_md"), "html": _lazy("machine", "report_html"),
-               "json": _lazy("machine", "report_json")},
+    "report": {
+        "md": _lazy("machine", "report_md"),
+        "html": _lazy("machine", "report_html"),
+        "json": _lazy("machine", "report_json"),
+    },
 }
 
 # The report is also written to files: which suffix means which format.
-REPORT_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-                   ".json": "json"}
+REPORT_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
 
 
 def choices(kind: str) -> tuple[str, ...]:
@@ -77,8 +88,10 @@ def check(kind: str, name: str, flag: str = "--format") -> str:
         return name
     close = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.5)
     hint = f' Did you mean "{close[0]}"?' if close else ""
-    raise UsageError(f"{flag} {name} is not a format of this command; write "
-                     f"{', '.join(names[:-1])} or {names[-1]}.{hint}")
+    raise UsageError(
+        f"{flag} {name} is not a format of this command; write "
+        f"{', '.join(names[:-1])} or {names[-1]}.{hint}"
+    )
 
 
 def reporter(kind: str, name: str) -> Reporter:
@@ -91,17 +104,20 @@ def report_format(given: str | None, output: Path | None) -> str:
     if given is not None:
         check("report", given)
     by_suffix = REPORT_SUFFIXES.get(output.suffix.lower()) if output is not None else None
-    if given is not None and output is not None and by_suffix is not None \
-            and given != by_suffix:
-        raise UsageError(f"--format {given} does not match -o {output} (a .{output.suffix[1:]}"
-                         f" file is {by_suffix}); pass --format {by_suffix}, or name the file "
-                         f"report.{given}.")
+    if given is not None and output is not None and by_suffix is not None and given != by_suffix:
+        raise UsageError(
+            f"--format {given} does not match -o {output} (a .{output.suffix[1:]}"
+            f" file is {by_suffix}); pass --format {by_suffix}, or name the file "
+            f"report.{given}."
+        )
     if given is not None:
         return given
     if by_suffix is not None:
         return by_suffix
     if output is not None and output.suffix:
-        raise UsageError(f"-o {output}: aireg cannot tell the format from {output.suffix}; "
-                         "pass --format md, html or json, or name the file report.md, "
-                         "report.html or report.json.")
+        raise UsageError(
+            f"-o {output}: aireg cannot tell the format from {output.suffix}; "
+            "pass --format md, html or json, or name the file report.md, "
+            "report.html or report.json."
+        )
     return default("report")
