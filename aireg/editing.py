@@ -1,11 +1,11 @@
 """`aireg edit ID`: judge and commit a record its owner edited by hand in their editor.
 
 The CLI opens the editor (aireg.cli.editor); this module decides. Who may edit is judged
-by the record as committed (so nobody makes themselves its owner in the working tree first), the edited text
-is committed as it stands (comments and formatting are the user's), and the two fields that
-move only by their own commands, `stage` and `security.review`, are refused here with the
-command that moves them. An edit that breaks a rule is kept in the file, explained, and
-reopened by the next `aireg edit`.
+by the record as committed (so nobody makes themselves its owner in the working tree
+first), the edited text is committed as it stands (comments and formatting are the
+user's), and the two fields that move only by their own commands, `stage` and
+`security.review`, are refused here with the command that moves them. An edit that
+breaks a rule is kept in the file, explained, and reopened by the next `aireg edit`.
 """
 
 from __future__ import annotations

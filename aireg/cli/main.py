@@ -95,7 +95,7 @@ def _plain_arguments() -> None:
 
     TyperArgument._usage_display_name = usage  # type: ignore[method-assign]
     TyperArgument._rich_display_name = usage  # type: ignore[method-assign]
-    TyperArgument.display_type = display_type  # type: ignore[method-assign]
+    TyperArgument.display_type = display_type  # type: ignore[method-assign,assignment]
 
 
 _plain_arguments()
