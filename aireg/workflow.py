@@ -149,18 +149,23 @@ class Proposal:
     defined_with: tuple[str, ...] = ()
 
 
-def propose(p: Proposal, actor: str, cfg: Config, ids: set[str], today: str) -> dict[str, Any]:
-    """A new record in `purpose`, owned by the person proposing it."""
-    if not records.ID_RE.match(p.id) or len(p.id) > records.ID_MAX:
+def check_new_id(tool_id: str, ids: set[str]) -> None:
+    """A new tool's id is a valid slug that no tool has yet."""
+    if not records.ID_RE.match(tool_id) or len(tool_id) > records.ID_MAX:
         raise UsageError(
-            f'"{p.id}" is not a valid tool id; pass --id with a lowercase slug of letters, '
+            f'"{tool_id}" is not a valid tool id; pass --id with a lowercase slug of letters, '
             "digits and single hyphens (at most 64 characters), such as meeting-notes."
         )
-    if p.id in ids:
+    if tool_id in ids:
         raise UsageError(
-            f"tools/{p.id}.yaml already exists; pass --id with another id, or work on the "
-            f"existing tool (aireg show {p.id})."
+            f"tools/{tool_id}.yaml already exists; pass --id with another id, or work on the "
+            f"existing tool (aireg show {tool_id})."
         )
+
+
+def propose(p: Proposal, actor: str, cfg: Config, ids: set[str], today: str) -> dict[str, Any]:
+    """A new record in `purpose`, owned by the person proposing it."""
+    check_new_id(p.id, ids)
     if p.department not in cfg.departments:
         raise UsageError(
             f'department "{p.department}" is not in aireg.yaml; pass --department with one of '
@@ -221,6 +226,34 @@ class StageInput:
     sso: bool | None = None
     integrations: tuple[str, ...] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def check_stage_input(inp: StageInput, cfg: Config, record: Mapping[str, Any]) -> None:
+    """Each value given by a flag has its form, refused with the flag and the form."""
+    if inp.count is not None and inp.count < 1:
+        raise UsageError(f"--count {inp.count}: a group has 1 or more people; write how many.")
+    for flag, day in (("--start", inp.start), ("--end", inp.end)):
+        if day is not None and not (records.DATE_RE.match(day) and records.is_valid_date(day)):
+            raise UsageError(f"{flag} {day} is not a date; write it as YYYY-MM-DD, "
+                             "e.g. 2026-11-03.")
+    pilot = record.get("pilot")
+    start = inp.start or (pilot.get("start") if isinstance(pilot, Mapping) else None)
+    if inp.end is not None and isinstance(start, str) and inp.end < start:
+        raise UsageError(f"--end {inp.end} is before the pilot's start ({start}); the pilot "
+                         "ends on or after the day it starts.")
+    for e in inp.participants:
+        if not records.EMAIL_RE.match(e.strip()):
+            raise UsageError(f"--participant {e} is not an e-mail address; name each person "
+                             "by e-mail, such as ana@acme.example.")
+    if inp.result is not None and inp.result not in ("passed", "failed"):
+        raise UsageError(f"--result {inp.result}: write passed (a failed pilot is withdrawn "
+                         "with `aireg withdraw`).")
+    classes = list(cfg.data_classes)
+    for flag, values in (("--data", inp.pilot_data), ("--security-data", inp.security_data)):
+        for v in values:
+            if classes and v not in classes:
+                raise UsageError(f"{flag} {v} is not a data class of aireg.yaml; write one of "
+                                 f"{', '.join(classes)}.{did_you_mean(v, classes)}")
 
 
 def stage_updates(stage: Stage, inp: StageInput) -> list[Update]:
@@ -320,6 +353,7 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config,
     check_may_edit(record, actor, cfg, f"advance {tool}")
     if stage is Stage.PURPOSE:
         check_colleagues(inp.defined_with, str(record.get("owner") or actor), "--with")
+    check_stage_input(inp, cfg, record)
     ups = stage_updates(stage, inp)
     after = applied(record, ups)
     missing = [r for r in to_leave(after, stage) if not r.met]
@@ -552,7 +586,8 @@ def reassess(record: Mapping[str, Any], outcome: str, alternatives: Sequence[str
     ups = [Update(("reassessments",), entry, append=True)]
     if outcome == "keep":
         return Change(tool, "reassess", "kept after reassessment", tuple(ups))
-    reason = note or ("replaced by " + str(replaced_by) if replaced_by else "retired after reassessment")
+    reason = note or ("replaced by " + str(replaced_by) if replaced_by
+                      else "retired after reassessment")
     ups += _retire_updates(tool, reason, replaced_by, day, ids)
     return Change(tool, "reassess", f"{outcome}: {reason}", tuple(ups), Stage.ACTIVE,
                   Stage.RETIRED)

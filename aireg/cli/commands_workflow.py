@@ -65,8 +65,16 @@ def _url_form() -> prompts.Form:
     return prompts.Form("https://…", parse)
 
 
-def _department_form(cfg: Config) -> prompts.Form:
-    return prompts.choice_form(list(cfg.departments), what="a department of aireg.yaml")
+def _department_form(cfg: Config, actor: str) -> prompts.Form:
+    def members_only(dept: str) -> str | None:
+        members = cfg.departments.get(dept)
+        if not members or actor in members:
+            return None
+        return (f"{actor} is not a member of {dept} in aireg.yaml, and no department chooses "
+                "another's tools; name your own department.")
+
+    return prompts.choice_form(list(cfg.departments), what="a department of aireg.yaml",
+                               refuse=members_only)
 
 
 def _colleague_form(owner: str) -> prompts.Form:
@@ -133,7 +141,10 @@ def propose(
     actor = reg.git.identity().email
     cfg = reg.config
     name = need(t, name, "--name", "the tool's name")
-    department = need(t, department, "--department", "your department", _department_form(cfg))
+    # Refuse a taken or invalid id before asking for more (no answer typed in vain).
+    workflow.check_new_id(id or slugify(name), reg.ids())
+    department = need(t, department, "--department", "your department",
+                      _department_form(cfg, actor))
     criteria = list(criterion or ())
     colleagues = list(with_ or ())
     if t.interactive:
@@ -200,7 +211,7 @@ class Flag:
         if self.kind is bool:
             return Annotated[bool | None, typer.Option(self.decl, **opt)]
         if self.kind is int:
-            return Annotated[int | None, typer.Option(self.decl, min=1, **opt)]
+            return Annotated[int | None, typer.Option(self.decl, **opt)]
         return Annotated[str | None, typer.Option(self.decl, **opt)]
 
 

@@ -81,11 +81,17 @@ def help_text(kind: str) -> str:
     return f"Output format: {', '.join(names[:-1])} or {names[-1]} (default {names[0]})."
 
 
+# Older spellings still understood (SPEC's table once named list's text "table").
+ALIASES = {"table": "text"}
+
+
 def check(kind: str, name: str, flag: str = "--format") -> str:
     """`name` when it is a format of `kind`, else a usage error with a did-you-mean."""
     names = choices(kind)
     if name in names:
         return name
+    if ALIASES.get(name) in names:
+        return ALIASES[name]
     close = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.5)
     hint = f' Did you mean "{close[0]}"?' if close else ""
     raise UsageError(
