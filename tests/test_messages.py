@@ -208,3 +208,44 @@ def test_refusals_read_as_sentences(reg: Reg) -> None:
         sentences_ok(text)
         for field in re.findall(r"\b([a-z_]+\.[a-z_]+):", text):
             assert text.count(f"{field}:") + text.count(f"{field} ") <= 2, text
+
+
+def test_stage_flags_are_checked_like_answers(reg: Reg) -> None:
+    # Without a terminal, each advance flag is checked for its form as a prompt would check
+    # it: exit 2, naming the flag and the form, and nothing committed.
+    from test_journeys import to_pilot
+
+    to_pilot(reg)
+    count = reg.commit_count()
+    base = ["advance", "otter-ai", "--no-input"]
+    for args, words in (
+        (["--start", "03/11/2026"], "--start 03/11/2026 is not a date; write it as YYYY-MM-DD"),
+        (["--start", "2026-11-03", "--end", "2026-11-01"], "is before the pilot's start"),
+        (["--participant", "ana"], "--participant ana is not an e-mail address"),
+        (["--result", "yes"], "--result yes: write passed"),
+        (["--data", "publc"], 'Did you mean "public"?'),
+    ):
+        r = reg.aireg(*base, *args, as_=LES)
+        assert r.exit_code == 2, (args, r.output)
+        assert words in r.stderr, (args, r.stderr)
+    assert reg.commit_count() == count
+    r = reg.aireg("list", "--format", "table")  # the older name of text
+    assert r.exit_code == 0 and "otter-ai" in r.stdout
+
+
+def test_an_answer_against_the_owners_facts_is_pointed_out(reg: Reg) -> None:
+    # sso=yes while the record says sso: false is named before anything is committed, and
+    # recorded only with --confirm.
+    from conftest import ACME_CONFIG
+
+    (reg.root / "aireg.yaml").write_text(ACME_CONFIG + "  - id: sso\n    ask: Is SSO on?\n")
+    reg.commit_all("add the SSO question")
+    to_security(reg, "--no-trains-on-our-data", "--no-sso")
+    count = reg.commit_count()
+    args = ["review", "--security", "otter-ai", "--approve", "--answer", "data-classes=yes",
+            "--answer", "training=yes", "--answer", "sso=yes"]
+    r = reg.aireg(*args, as_=CTO)
+    assert r.exit_code == 1
+    assert "sso=yes contradicts security.sso: false" in r.stderr
+    assert reg.commit_count() == count
+    reg.ok(*args, "--confirm", as_=CTO)
