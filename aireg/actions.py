@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aireg import records, rules, workflow
@@ -96,13 +98,39 @@ def commit_change(
     return Done(change.tool, rel, sha, change, data, tuple(warnings))
 
 
-def keep_updates(reg: Registry, rf: RecordFile, updates: list[workflow.Update]) -> str | None:
-    """Write `updates` into the record in the working tree, uncommitted (a hand edit that the
-    next `aireg advance` takes); the file's path, or None when there was nothing to write."""
-    from aireg import yamlio
 
-    if not updates:
-        return None
-    text = yamlio.edit(rf.text, lambda root: workflow.apply(root, updates), file=rf.rel)
-    reg.write_atomic(rf.rel, text)
-    return rf.rel
+# -- answers typed at prompts, kept when a command stops -----------------------------------
+
+def _answers_file(reg: Registry, tool: str) -> Path:
+    # Inside the git directory: never part of the registry, its status or its commits.
+    git_dir: Path = reg.git.git_dir
+    return git_dir / "aireg" / "answers" / f"{tool}.json"
+
+
+def save_answers(reg: Registry, tool: str, answers: Mapping[str, Any]) -> None:
+    """Keep what a person answered, for the next run of the command (best effort)."""
+    import json
+
+    path = _answers_file(reg, tool)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(answers), ensure_ascii=False, default=list), "utf-8")
+    except OSError:
+        pass  # a read-only git directory: the answers are lost, never the registry
+
+
+def load_answers(reg: Registry, tool: str) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(_answers_file(reg, tool).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def drop_answers(reg: Registry, tool: str) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        _answers_file(reg, tool).unlink(missing_ok=True)

@@ -139,15 +139,15 @@ def test_marketer_proposes_and_every_mistake_is_re_asked(reg: Reg, people: list[
     les.child.sendline("https://otter.ai")
     les.answer("The problem it solves", "Summaries take three hours.")
     les.answer("The goal", "A draft the writer edits.")
-    les.answer("1> ", "Draft within ten minutes")
-    les.answer("2> ", "")
+    les.answer("  1: ", "Draft within ten minutes")
+    les.answer("  2: ", "")
     les.expect("Colleagues who defined the goal with you [an e-mail]")
-    les.answer("1> ", LES)
+    les.answer("  1: ", LES)
     les.expect("is you, the owner")
-    les.answer("1> ", "ana")
+    les.answer("  1: ", "ana")
     les.expect("ana is not an e-mail address")
-    les.answer("1> ", ANA)
-    les.answer("2> ", "")
+    les.answer("  1: ", ANA)
+    les.answer("  2: ", "")
     les.expect("tools/otter-ai.yaml: propose")
     les.expect("next: aireg advance otter-ai")
     assert les.finish() == 0, les.seen
@@ -163,8 +163,8 @@ def test_marketer_advances_with_mistakes_and_a_ctrl_c_keeps_her_answers(
     # In the users and pilot steps each answer is checked as typed (a count of 0, a date
     # as 03/11/2026, an end before the start, a name for an e-mail, data outside
     # policy.pilot_data, a misspelt data class, "yes" as a result, a blind Enter for a risky
-    # fact); Ctrl-C after a dozen answers keeps them in the file, and the next advance asks
-    # only for what is left and commits the move.
+    # fact); Ctrl-C after a dozen answers writes nothing to the registry but keeps them, and
+    # the next advance uses them, asks only for what is left and commits the move.
     to_pilot(reg)
     reg.git("reset", "-q", "--hard", "HEAD~1")  # back to users, to answer that step too
     les = run(people, reg, "advance", "otter-ai")
@@ -174,8 +174,8 @@ def test_marketer_advances_with_mistakes_and_a_ctrl_c_keeps_her_answers(
     les.child.sendline("six")
     les.expect("not a whole number")
     les.child.sendline("6")
-    les.answer("1> ", "speaker labels")
-    les.answer("2> ", "")
+    les.answer("  1: ", "speaker labels")
+    les.answer("  2: ", "")
     les.expect("advance users -> pilot")
     assert les.finish() == 0, les.seen
 
@@ -186,41 +186,41 @@ def test_marketer_advances_with_mistakes_and_a_ctrl_c_keeps_her_answers(
     les.answer("The pilot's last day [YYYY-MM-DD]", "2026-11-01")
     les.expect("is before 2026-11-03")
     les.child.sendline("2026-11-14")
-    les.answer("1> ", "ana")
+    les.answer("  1: ", "ana")
     les.expect("not an e-mail address")
-    les.answer("1> ", ANA)
-    les.answer("2> ", "")
-    les.answer("1> ", "confidential")
+    les.answer("  1: ", ANA)
+    les.answer("  2: ", "")
+    les.answer("  1: ", "confidential")
     les.expect("not allowed in a pilot")
-    les.answer("1> ", "publc")
+    les.answer("  1: ", "publc")
     les.expect('Did you mean "public"?')
-    les.answer("1> ", "public")
-    les.answer("2> ", "")
+    les.answer("  1: ", "public")
+    les.answer("  2: ", "")
     les.answer("The pilot's result", "yes")
     les.expect("is not a result")
     les.child.sendline("passed")
     les.answer("What the pilot found", "Labels wrong in 1 of 12.")
-    les.answer("1> ", "internal")
-    les.answer("2> ", "")
+    les.answer("  1: ", "internal")
+    les.answer("  2: ", "")
     les.answer("train its models on our data [yes/no]", "")
     les.expect("An answer is needed")
     les.child.sendline("no")
     les.answer("How long the vendor keeps our data", "30 days")
     les.expect("single sign-on [yes/no]")
+    before = reg.read("tools/otter-ai.yaml")
     les.child.sendintr()  # Ctrl-C: she has to go
-    les.expect("kept in tools/otter-ai.yaml")
-    les.expect("interrupted")
+    les.expect("Your answers are kept")
+    les.expect("interrupted; nothing was written")
     assert les.finish() == 130, les.seen
-    kept = reg.load("tools/otter-ai.yaml")
-    assert kept["stage"] == "pilot"
-    assert kept["pilot"]["start"] == "2026-11-03" and kept["pilot"]["data"] == ["public"]
-    assert kept["security"]["trains_on_our_data"] is False
-    assert committed(reg)["stage"] == "pilot"  # nothing was committed
+    assert reg.read("tools/otter-ai.yaml") == before  # nothing written to the registry
+    assert reg.git("status", "--porcelain", "--untracked-files=all") == ""
+    assert committed(reg)["stage"] == "pilot"
 
     les = run(people, reg, "advance", "otter-ai")
+    les.expect("Using the answers you gave before")
     screen = les.answer("single sign-on [yes/no]", "yes")
     assert "first day" not in screen  # what was answered is not asked again
-    les.answer("1> ", "")  # no integrations
+    les.answer("  1: ", "")  # no integrations
     les.expect("advance pilot -> security")
     les.expect("next: a security reviewer runs `aireg review --security otter-ai`")
     assert les.finish() == 0, les.seen

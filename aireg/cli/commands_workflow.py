@@ -489,8 +489,8 @@ def advance(ctx: typer.Context, tool: str, no_input: bool = False, **flags: Any)
 
     Takes the record as it stands in the working tree (your hand edits included), asks on
     a terminal for what the step still needs, checking each answer as it is typed, and
-    commits. A refused or interrupted advance keeps your answers in the file. `security`
-    is left only by a review.
+    commits. A refused or interrupted advance writes nothing, but keeps your answers for
+    the next `aireg advance` at a terminal. `security` is left only by a review.
     """
     from aireg import actions, records, workflow
 
@@ -501,9 +501,10 @@ def advance(ctx: typer.Context, tool: str, no_input: bool = False, **flags: Any)
     inp = stage_input(flags)
     committed = _committed(reg, rf.rel)
     stage = records.parse_stage(rf.record.get("stage"))
-    asked = False
+    answered: dict[str, Any] = {}
     if t.interactive and stage is not None and not stage.is_exit:
         workflow.check_stage_unmoved(rf.record, committed)
+        inp, answered = _earlier_answers(t, reg, tool, str(stage), inp)
         seen: set[str] = set()
         try:
             while stage not in (records.Stage.SECURITY, records.Stage.IMPACT):
@@ -514,20 +515,63 @@ def advance(ctx: typer.Context, tool: str, no_input: bool = False, **flags: Any)
                 if not unmet:
                     break  # what is still wrong, advance names with its flag
                 seen.add(unmet[0].field)
+                before = inp
                 inp = _ask_stage(t, unmet[0], inp, rf.record, reg.config)
-                asked = True
+                answered.update(_changed(before, inp))
         except KeyboardInterrupt:
-            if asked:
-                _keep(t, reg, rf, stage, inp, interrupted=True)
+            _keep(t, reg, tool, str(stage), answered)
             raise
     try:
         change = workflow.advance(rf.record, inp, actor, reg.config, committed)
         done = actions.commit_change(reg, change, before=rf, take_hand_edits=True)
     except AiregError:
-        if asked:
-            _keep(t, reg, rf, stage, inp, interrupted=False)
+        _keep(t, reg, tool, str(stage), answered)
         raise
+    if answered:
+        actions.drop_answers(reg, tool)
     _report(t, done)
+
+
+def _changed(before: StageInput, after: StageInput) -> dict[str, Any]:
+    import dataclasses
+
+    old, new = dataclasses.asdict(before), dataclasses.asdict(after)
+    return {k: v for k, v in new.items() if k != "extra" and v != old[k]}
+
+
+def _earlier_answers(
+    t: Terminal, reg: Any, tool: str, stage: str, inp: StageInput
+) -> tuple[StageInput, dict[str, Any]]:
+    """The answers kept when an earlier advance of this step stopped, under the flags."""
+    import dataclasses
+
+    from aireg import actions
+
+    kept = actions.load_answers(reg, tool)
+    if kept.get("stage") != stage:
+        return inp, {}
+    fields = {f.name for f in dataclasses.fields(inp)} - {"extra"}
+    given = dataclasses.asdict(inp)
+    use: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in kept.items()
+        if k in fields and given.get(k) in (None, ())
+    }
+    if not use:
+        return inp, {}
+    t.note(f"Using the answers you gave before: {', '.join(sorted(use))}.")
+    return dataclasses.replace(inp, **use), use
+
+
+def _keep(t: Terminal, reg: Any, tool: str, stage: str, answered: dict[str, Any]) -> None:
+    """Answers typed at prompts are never thrown away: they are kept beside the registry
+    (in the git directory, never in the record), and the next `aireg advance` uses them."""
+    from aireg import actions
+
+    if not answered:
+        return
+    actions.save_answers(reg, tool, {"stage": stage, **answered})
+    t.note(f"Your answers are kept; run `aireg advance {tool}` at a terminal to go on.")
 
 
 def _committed(reg: Any, rel: str) -> dict[str, Any] | None:
@@ -542,19 +586,6 @@ def _committed(reg: Any, rel: str) -> dict[str, Any] | None:
     except yamlio.YamlError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def _keep(t: Terminal, reg: Any, rf: Any, stage: Any, inp: StageInput, interrupted: bool) -> None:
-    """Answers typed at prompts are never thrown away: write them into the working tree
-    (as a hand edit, not committed), where the next `aireg advance` takes them."""
-    from aireg import actions, workflow
-
-    rel = actions.keep_updates(reg, rf, workflow.stage_updates(stage, inp))
-    if rel is not None:
-        t.note(
-            f"Your answers are kept in {rel} (not committed); run `aireg advance "
-            f"{rf.record.get('id')}` to go on, or `git checkout -- {rel}` to drop them."
-        )
 
 
 def _advance_signature() -> None:

@@ -170,7 +170,7 @@ def ask_list(
     hint = "" if form is TEXT else f" [{form.hint}]"
     term.note(f"{label}{hint}: one per line, an empty line to finish.")
     while True:
-        raw = term.ask_line(f"  {len(items) + 1}> ").strip()
+        raw = term.ask_line(f"  {len(items) + 1}: ").strip()
         if not raw:
             if len(items) >= at_least:
                 return items
