@@ -46,7 +46,13 @@ def next_step(tool: str, data: Mapping[str, Any], action: str = "",
     stage = data.get("stage")
     review = _review(data)
     if stage == "purpose":
-        return f"aireg advance {tool}   (asks for the problem, goal, criteria and colleagues)"
+        from aireg import records
+
+        gaps = [r.field.split(".")[-1].replace("_", " ")
+                for r in records.requirements(data, records.Stage.PURPOSE) if not r.met]
+        if gaps:
+            return f"aireg advance {tool}   (it asks for the {', '.join(gaps)})"
+        return f"aireg advance {tool}   (the purpose is agreed: on to the daily users)"
     if stage == "users":
         return f"aireg advance {tool} --group TEXT --count N --need TEXT"
     if stage == "pilot":
