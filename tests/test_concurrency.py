@@ -34,6 +34,9 @@ from faultkit import (
     lock_files,
 )
 
+# Real processes racing each other: seconds per case by design.
+pytestmark = pytest.mark.slow
+
 PAIRS = int(os.environ.get("AIREG_CONCURRENT_PAIRS", "4"))
 SEED = int(os.environ.get("AIREG_CONCURRENT_SEED", str(random.randrange(1 << 30))))
 WORKERS = min(3, 2 * (os.cpu_count() or 1))

@@ -42,6 +42,9 @@ from faultkit import (
     wait_group,
 )
 
+# Every test here runs real aireg processes against copies of a prepared registry.
+pytestmark = pytest.mark.slow
+
 KILLS = int(os.environ.get("AIREG_FAULT_KILLS", "25"))
 SEED = int(os.environ.get("AIREG_FAULT_SEED", str(random.randrange(1 << 30))))
 WORKERS = int(os.environ.get("AIREG_FAULT_WORKERS", str(min(4, 2 * (os.cpu_count() or 1)))))
@@ -305,6 +308,9 @@ def drive_pty(root: Path, args: tuple[str, ...], as_: str, answers: list[str],
     pid, fd = pty.fork()
     if pid == 0:  # the child: aireg with the pty as its controlling terminal
         os.chdir(root.parent)
+        # A test run started in the background (as CI may start it) inherits SIGINT
+        # ignored, and exec keeps it ignored: restore the terminal's Ctrl-C for aireg.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(aireg_cmd(root, *args)[0], aireg_cmd(root, *args), env)
     out = b""
     answered = 0
@@ -330,9 +336,27 @@ def drive_pty(root: Path, args: tuple[str, ...], as_: str, answers: list[str],
             elif answered < len(answers):
                 os.write(fd, answers[answered].encode() + b"\r")
                 answered += 1
-    _, status = os.waitpid(pid, 0)
+    status = wait_or_kill(pid, 15)
     os.close(fd)
+    if status is None:
+        raise AssertionError(f"aireg {' '.join(args)} did not end within 15 s of the last "
+                             f"key (Ctrl-C never reached it?); the terminal showed:\n"
+                             f"{out.decode('utf-8', 'replace')}")
     return status, out.decode("utf-8", "replace")
+
+
+def wait_or_kill(pid: int, seconds: float) -> int | None:
+    """The child's wait status, or None after killing it when it has not ended in time:
+    a hang fails the test in seconds, naming itself, instead of blocking the run."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
 
 
 @pytest.mark.parametrize("name", list(PROMPTED))

@@ -415,6 +415,7 @@ def test_trailers_of_any_message(message: str) -> None:
     prop_trailers(message)
 
 
+@pytest.mark.slow  # builds a repository per example
 @CI_HISTORY
 @given(commits=commit_lists)
 def test_history_of_any_messages(history_repo: HistoryRepo,

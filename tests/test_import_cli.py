@@ -101,6 +101,7 @@ def test_import_past_purpose_needs_an_admin(reg: Reg) -> None:
     untouched(reg, commits)
 
 
+@pytest.mark.slow  # imports the full federal inventories (3,611 rows)
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data (the OMB inventories) is absent")
 @pytest.mark.parametrize(("csv", "map_name", "records"), [
     ("ombegov_2025_consolidated_COTS_AI_use_cases.csv", "ombegov-cots", 485),

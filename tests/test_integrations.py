@@ -184,6 +184,7 @@ def aireg_paths(problems: list[dict[str, Any]], rel: str) -> set[str]:
     return out
 
 
+@pytest.mark.slow  # runs check-jsonschema once per broken record
 def test_schema_and_validator_agree_on_valid_and_broken_records(tmp_path: Path) -> None:
     # The published schema (registry-template/schema/tool.schema.json, what editors read
     # through the modeline) and `aireg validate` agree: check-jsonschema passes every record

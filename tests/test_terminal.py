@@ -141,16 +141,26 @@ def test_no_escape_codes_when_output_is_not_a_terminal(reg: Reg,
     assert seen == len(READ_COMMANDS)  # every command said something
 
 
-def run_in_pty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, bytes]:
-    """Run a command with a real pseudo-terminal as stdin, stdout and stderr."""
+def run_in_pty(args: list[str], cwd: Path, env: dict[str, str],
+               timeout: float = 60) -> tuple[int, bytes]:
+    """Run a command with a real pseudo-terminal as stdin, stdout and stderr; a command
+    still running after `timeout` seconds is killed and fails the test, naming itself."""
     import pty
+    import select
+    import time
 
     main, sub = pty.openpty()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=sub, stdout=sub, stderr=sub,
-                            close_fds=True)
+                            close_fds=True, start_new_session=True)
     os.close(sub)
     out = b""
-    while True:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if not ready:
+            if proc.poll() is not None and not select.select([main], [], [], 0)[0]:
+                break
+            continue
         try:
             chunk = os.read(main, 65536)
         except OSError:  # the terminal closed: the process is done writing
@@ -159,7 +169,11 @@ def run_in_pty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, by
             break
         out += chunk
     os.close(main)
-    return proc.wait(timeout=60), out
+    if proc.poll() is None and time.monotonic() >= deadline:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"{' '.join(args)} still ran after {timeout} s:\n{out!r}")
+    return proc.wait(timeout=10), out
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
