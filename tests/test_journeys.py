@@ -22,6 +22,7 @@ pexpect = pytest.importorskip("pexpect")
 pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal"),
     pytest.mark.timeout(120),
+    pytest.mark.slow,  # several aireg processes each, at a terminal
 ]
 
 AIREG = Path(sys.executable).parent / "aireg"
