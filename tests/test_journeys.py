@@ -365,3 +365,19 @@ def test_json_of_a_review_queue_and_formats_everywhere(reg: Reg) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert "is not a format of this command" in result.stderr
     assert "otter-ai" in reg.ok("list", "--format", "text").stdout
+
+
+def test_cto_ctrl_c_mid_checklist_records_nothing(reg: Reg, people: list[Person]) -> None:
+    # Ctrl-C while the CTO answers the checklist stops the review: exit 130, one sentence,
+    # no commit, and the tool still waits in security.
+    to_security(reg)
+    count = reg.commit_count()
+    cto = run(people, reg, "review", "--security", "otter-ai", as_=CTO)
+    cto.answer("[data-classes]", "yes")
+    cto.expect("[training]")
+    cto.child.sendintr()
+    cto.expect("interrupted; nothing was written")
+    assert cto.finish() == 130
+    assert "Traceback" not in cto.seen
+    assert reg.commit_count() == count
+    assert committed(reg)["stage"] == "security"

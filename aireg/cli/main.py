@@ -45,6 +45,13 @@ def hoist_globals(args: list[str]) -> list[str]:
     return front + rest
 
 
+COMMAND_ORDER = (
+    "propose", "advance", "edit", "review", "measure", "reassess", "withdraw", "retire",
+    "list", "show", "log", "due", "report", "audit",
+    "init", "validate", "import", "codeowners", "schema",
+)
+
+
 def terminal(ctx: Any) -> Terminal:
     """The run's terminal, made by the root callback (a fresh one before it ran)."""
     from aireg.render.console import Terminal
@@ -61,7 +68,11 @@ class AiregGroup(TyperGroup):
         return super().parse_args(ctx, hoist_globals(list(args)))
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)  # the order they were registered: the six steps first
+        # The six steps first, in their order; then reading, then the registry; commands
+        # not named here follow in the order they were registered.
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        names = list(self.commands)
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -137,7 +148,9 @@ def root(
         typer.Option("--registry", envvar="AIREG_REGISTRY", metavar="PATH",
                      help="The registry's top folder (default: walk up to aireg.yaml)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only data and errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only data and errors.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True,
                            help="Print the version and exit.")
@@ -150,8 +163,13 @@ def root(
 
 def _register() -> None:
     # Each module adds its commands to `app`; none imports a heavy library at import time.
-    from aireg.cli import commands_workflow  # noqa: F401  (the six steps first in --help)
-    from aireg.cli import commands_read, commands_registry  # noqa: F401
+    # (--help lists them in COMMAND_ORDER, whatever the order of these imports.)
+    from aireg.cli import (  # noqa: F401
+        commands_advance,
+        commands_read,
+        commands_registry,
+        commands_workflow,
+    )
 
 
 _register()
