@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aireg import records, rules, workflow
@@ -32,16 +34,23 @@ class Done:
         }
 
 
-def _checked(reg: Registry, rel: str, text: str) -> tuple[dict[str, Any], list[Problem]]:
-    """The record a change would write, refused when it breaks a record rule."""
+def _checked(reg: Registry, rel: str, text: str, allow: frozenset[str] = frozenset()
+             ) -> tuple[dict[str, Any], list[Problem]]:
+    """The record a change would write, refused when it breaks a record rule (the rules in
+    `allow` are reported as warnings instead: a change that is meant to make them)."""
+    import dataclasses
+
     from aireg import yamlio
 
     data = yamlio.load(text, rel)
     ctx = rules.Context(reg.config, frozenset(reg.ids() | {rel[6:-5]}), today())
-    problems = rules.check_record(rel, text, data, ctx)
+    problems = [dataclasses.replace(p, severity="warning") if p.rule in allow else p
+                for p in rules.check_record(rel, text, data, ctx)]
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        shown = " ".join(f"{p.field or rel}: {p.message}" for p in errors[:5])
+        # A message that opens with its field is not prefixed with it again.
+        shown = " ".join(p.message if p.field and p.message.startswith(p.field)
+                         else f"{p.field or rel}: {p.message}" for p in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise RuleError(f"{rel} would break the registry's rules, so nothing was written: "
                         f"{shown}{more}")
@@ -57,6 +66,7 @@ def commit_change(
     take_hand_edits: bool = False,
     actor: Identity | None = None,
     when: str | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> Done:
     """Commit one record change, then write it; a crash leaves it undone or finishable.
 
@@ -79,10 +89,48 @@ def commit_change(
             assert before is not None
             text = yamlio.edit(before.text, change.updates, file=rel,
                                key_order=records.KEY_ORDER)
-        data, warnings = _checked(reg, rel, text)
+        data, warnings = _checked(reg, rel, text, allow)
         sha = tx.commit({rel: text}, change.message, identity,
                         expect={rel: before.text if before is not None else None}, when=when)
     if tx.finished is not None:
         warnings.insert(0, Problem(rel, "", tx.finished.note(), "finished-interrupted",
                                    severity="warning"))
     return Done(change.tool, rel, sha, change, data, tuple(warnings))
+
+
+
+# -- answers typed at prompts, kept when a command stops -----------------------------------
+
+def _answers_file(reg: Registry, tool: str) -> Path:
+    # Inside the git directory: never part of the registry, its status or its commits.
+    git_dir: Path = reg.git.git_dir
+    return git_dir / "aireg" / "answers" / f"{tool}.json"
+
+
+def save_answers(reg: Registry, tool: str, answers: Mapping[str, Any]) -> None:
+    """Keep what a person answered, for the next run of the command (best effort)."""
+    import json
+
+    path = _answers_file(reg, tool)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(answers), ensure_ascii=False, default=list), "utf-8")
+    except OSError:
+        pass  # a read-only git directory: the answers are lost, never the registry
+
+
+def load_answers(reg: Registry, tool: str) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(_answers_file(reg, tool).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def drop_answers(reg: Registry, tool: str) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        _answers_file(reg, tool).unlink(missing_ok=True)

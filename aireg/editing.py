@@ -1,26 +1,22 @@
 """`aireg edit ID`: judge and commit a record its owner edited by hand in their editor.
 
-The CLI opens the editor; this module decides. Who may edit is judged by the record as
-committed (so nobody makes themselves its owner in the working tree first), the edited text
-is committed as it stands (comments and formatting are the user's), and the two fields that
-move only by their own commands, `stage` and `security.review`, are refused here with the
-command that moves them. An edit that breaks a rule is kept in the file, explained, and
-reopened by the next `aireg edit`.
+The CLI opens the editor (aireg.cli.editor); this module decides. Who may edit is judged
+by the record as committed (so nobody makes themselves its owner in the working tree
+first), the edited text is committed as it stands (comments and formatting are the
+user's), and the two fields that move only by their own commands, `stage` and
+`security.review`, are refused here with the command that moves them. An edit that
+breaks a rule is kept in the file, explained, and reopened by the next `aireg edit`.
 """
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import sys
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aireg import records, rules, workflow
-from aireg.errors import AiregError, EnvError, RuleError, UsageError
+from aireg.errors import RuleError, UsageError
 from aireg.problems import Problem
 from aireg.repo import Registry, check_tool_id, today
 
@@ -63,43 +59,6 @@ def open_record(reg: Registry, tool: str, actor: str) -> Opened:
                         "commit of your own, then run `aireg edit` again.")
     workflow.check_may_edit(committed, actor, reg.config, f"edit {tool}")
     return Opened(tool, rel, committed, path.read_bytes().decode("utf-8", "replace"))
-
-
-def editor_command() -> list[str]:
-    """$VISUAL, else $EDITOR, else vi (only on a terminal), split as a shell would."""
-    for var in ("VISUAL", "EDITOR"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            try:
-                words = shlex.split(value)
-            except ValueError as exc:
-                raise EnvError(f"${var} ({value}) cannot be read as a command ({exc}); set "
-                               f"{var} to an editor command such as `nano` or `code --wait`."
-                               ) from exc
-            if words:
-                return words
-    if not sys.stdin.isatty():
-        raise EnvError("no editor to open: $VISUAL and $EDITOR are unset and this is not a "
-                       "terminal for vi; set EDITOR (for example `export EDITOR=nano`).")
-    return ["vi"]
-
-
-def run_editor(path: Path) -> None:
-    """Open `path` in the user's editor and wait for it to close."""
-    command = editor_command()
-    try:
-        code = subprocess.run([*command, str(path)], check=False).returncode
-    except FileNotFoundError as exc:
-        raise EnvError(f"the editor {command[0]} was not found; set EDITOR (or VISUAL) to an "
-                       "installed editor, for example `export EDITOR=nano`.") from exc
-    except PermissionError as exc:
-        raise EnvError(f"the editor {command[0]} cannot be run ({exc.strerror}); set EDITOR "
-                       "to an editor you may run.") from exc
-    if code != 0:
-        raise AiregError(f"the editor ({' '.join(command)}) exited with status {code}, so "
-                         f"nothing was committed; whatever it saved is kept in "
-                         f"{path.parent.name}/{path.name}: run `aireg edit {path.stem}` again "
-                         "to go on.")
 
 
 def _get(record: Mapping[str, Any], *path: str) -> Any:
@@ -169,7 +128,8 @@ def judge(reg: Registry, opened: Opened) -> Judged:
     if rf.problem is not None:
         return Judged(None, (rf.problem,), ())
     ctx = rules.Context(reg.config, frozenset(reg.ids()), today())
-    found = rules.check_record(opened.rel, rf.text, rf.data, ctx)
+    found = [_re_review(p, opened.tool) if p.rule == "stale-review" else p
+             for p in rules.check_record(opened.rel, rf.text, rf.data, ctx)]
     if isinstance(rf.data, Mapping):
         guarded = guarded_changes(opened.committed, rf.data, opened.rel, rf.text)
         found = [*guarded, *found]
@@ -177,6 +137,19 @@ def judge(reg: Registry, opened: Opened) -> Judged:
     else:
         changed = ()
     return Judged(rf.data, tuple(found), changed)
+
+
+def _re_review(p: Problem, tool: str) -> Problem:
+    """Changing a deployed tool's facts is how they change: the edit is committed, and the
+    tool waits for a re-review (validate fails until then), rather than a dead end."""
+    return dataclasses.replace(p, severity="warning", message=(
+        "the facts the security review approved changed; the edit is committed and the tool "
+        f"now waits for a re-review: a security reviewer runs `aireg review --security {tool}`"
+        " (until then `aireg validate` fails)."))
+
+
+def needs_re_review(done: Any) -> bool:
+    return any(p.rule == "stale-review" for p in done.warnings)
 
 
 def refusal(opened: Opened, judged: Judged) -> RuleError:
@@ -201,7 +174,8 @@ def commit(reg: Registry, opened: Opened, judged: Judged) -> Any:
     summary = "edited " + ", ".join(judged.changed) if judged.changed else "edited"
     change = workflow.Change(opened.tool, "edit", summary, ())
     before = read_file(reg.root, opened.rel)
-    return actions.commit_change(reg, change, before=before, take_hand_edits=True)
+    return actions.commit_change(reg, change, before=before, take_hand_edits=True,
+                                 allow=frozenset({"stale-review"}))
 
 
 def unchanged(reg: Registry, opened: Opened) -> bool:

@@ -79,8 +79,9 @@ def populate(root: Path, admin: Identity) -> list[str]:
     def review(ago: int, tool: str, decision: str, note: str | None = None,
                conditions: tuple[str, ...] = ()) -> None:
         step(cto, ago, tool, lambda r: workflow.review(
-            r, workflow.ReviewInput(decision, answers, conditions, note), cto.email,
-            reg.config, day(ago)))
+            # confirmed: the sample decisions are deliberate, doubts included.
+            r, workflow.ReviewInput(decision, answers, conditions, note, confirmed=True),
+            cto.email, reg.config, day(ago)))
 
     def measure(person: Identity, ago: int, tool: str, metric: str, base: float, cur: float,
                 unit: str) -> None:

@@ -30,17 +30,34 @@ def row(record: Mapping[str, Any], policy: Any, day: date) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ToolList:
+    """The rows `aireg list` shows, and the files it could not read (named, never hidden)."""
+
+    rows: list[dict[str, Any]]
+    unreadable: tuple[str, ...] = ()
+
+
 def list_tools(reg: Registry, *, stage: str | None = None, department: str | None = None,
                owner: str | None = None, due_within: int | None = None) -> list[dict[str, Any]]:
     """One row per tool, filtered; `due_within` keeps tools with work due in that many days."""
+    return tool_list(reg, stage=stage, department=department, owner=owner,
+                     due_within=due_within).rows
+
+
+def tool_list(reg: Registry, *, stage: str | None = None, department: str | None = None,
+              owner: str | None = None, due_within: int | None = None) -> ToolList:
+    """`list_tools`, and the record files skipped because they could not be read."""
     from aireg import loader
 
     policy = reg.config.policy
     day = today()
 
-    def keep(rf: RecordFile) -> dict[str, Any] | None:
-        if not rf.rel.endswith(".yaml") or not isinstance(rf.data, dict):
+    def keep(rf: RecordFile) -> dict[str, Any] | str | None:
+        if not rf.rel.endswith(".yaml"):
             return None
+        if not isinstance(rf.data, dict):
+            return rf.rel  # unreadable: reported, not silently left out
         r = rf.data
         if stage and r.get("stage") != stage:
             return None
@@ -55,7 +72,48 @@ def list_tools(reg: Registry, *, stage: str | None = None, department: str | Non
         return row(r, policy, day)
 
     # The rows are made where the files are parsed: workers send back rows, not records.
-    return [r for r in loader.map_files(reg.root, reg.tool_files(), keep) if r is not None]
+    found = loader.map_files(reg.root, reg.tool_files(), keep)
+    return ToolList([r for r in found if isinstance(r, dict)],
+                    tuple(r for r in found if isinstance(r, str)))
+
+
+@dataclass(frozen=True)
+class ToolView:
+    """`aireg show`: the record, each step's progress, its history, the stale facts."""
+
+    tool: str
+    rel: str
+    record: dict[str, Any]
+    progress: list[StageProgress]
+    events: list[Any]
+    stale: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogView:
+    """`aireg log`: the commits, the days in each stage, and the record (its latest review)."""
+
+    tool: str
+    record: dict[str, Any]
+    events: list[Any]
+    durations: dict[str, int]
+
+
+def stale_facts(reg: Registry, record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The facts changed since a deployed tool's approval (empty when the approval holds)."""
+    from aireg import history, workflow
+
+    if not workflow.needs_re_review(record):
+        return ()
+    sec = record.get("security")
+    review = sec.get("review") if isinstance(sec, Mapping) else None
+    digest = review.get("digest") if isinstance(review, Mapping) else None
+    before = None
+    if isinstance(digest, str):
+        before = history.record_with_digest(reg.root, reg.rel(str(record.get("id"))), digest)
+    if isinstance(before, Mapping):
+        return tuple(records.changed_facts(before, record)) or ("the reviewed facts",)
+    return ("the reviewed facts",)
 
 
 @dataclass(frozen=True)

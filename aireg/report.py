@@ -78,7 +78,6 @@ if TYPE_CHECKING:
     from aireg.repo import Registry
 
 REPORT_SCHEMA = "aireg/report/v1"
-FORMATS = ("md", "html", "json")
 DUE_WITHIN_DAYS = 30
 
 # Similar purpose, tuned on the 3,611 purposes of the OMB 2025 use-case inventory. Plain
@@ -653,25 +652,3 @@ def _purpose_overlaps(live: Sequence[Mapping[str, Any]],
         found.append(Overlap("purpose", label, members, _purpose_sentence(members, shown),
                              min(sims), shown))
     return found
-
-
-# -- rendering -------------------------------------------------------------------------------
-
-
-def render(data: ReportData, fmt: str) -> str:
-    """The report as Markdown (`md`), one self-contained HTML page (`html`) or JSON."""
-    if fmt == "json":
-        from aireg.render import machine
-
-        return machine.json_text(data.as_dict())
-    if fmt == "md":
-        from aireg.render import report_md
-
-        return report_md.render(data.as_dict())
-    if fmt == "html":
-        from aireg.render import report_html
-
-        return report_html.render(data.as_dict())
-    from aireg.errors import UsageError
-
-    raise UsageError(f"--format {fmt}: write one of {', '.join(FORMATS)}.")

@@ -153,7 +153,7 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
             if len(reqs) == 1:
                 req = reqs[0]
                 out.add(req.field, f"the tool is in {stage}, so its {left} step is done, but "
-                        f"{req.field} ({req.what}) is missing or incomplete; fill it in.",
+                        f"{req.what} is missing or incomplete; fill it in.",
                         "incomplete-stage")
             else:
                 fields = ", ".join(r.field.split(".", 1)[-1] for r in reqs)

@@ -133,7 +133,7 @@ def _pattern_hint(name: str, schema: dict[str, Any]) -> str:
     desc = schema.get("description", "")
     if "@" in pattern:
         return "an e-mail address such as ana@example.com"
-    if r"\d{4}-\d{2}-\d{2}" in pattern:
+    if r"\d{4}-\d{2}-\d{2}" in pattern or "[0-9]{4}-[0-9]{2}-[0-9]{2}" in pattern:
         return "a date written YYYY-MM-DD, such as 2026-11-20"
     if pattern.startswith("^sha256"):
         return "the digest aireg writes (sha256: and 64 hex digits); record reviews with `aireg review`"
@@ -141,7 +141,9 @@ def _pattern_hint(name: str, schema: dict[str, Any]) -> str:
         return "a web address starting with https://"
     if "[a-z0-9]+(-[a-z0-9]+)*" in pattern:
         return "a lowercase slug of letters, digits and single hyphens, such as team-chat"
-    return desc or f"text matching {pattern}"
+    if desc:  # a sentence of the schema, inside our sentence: no capital, no full stop
+        return (desc[0].lower() + desc[1:]).rstrip(".")
+    return f"text matching {pattern}"
 
 
 def _message(err: Any) -> tuple[list[str | int], str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -255,3 +256,39 @@ def _facts_lookup(reg: Registry) -> rules.FactsAtReview:
         return history.record_with_digest(reg.root, rel, digest)
 
     return lookup
+
+
+def field_path(dotted: str) -> list[str | int]:
+    """`impact[0].metric` as ["impact", 0, "metric"]."""
+    import re
+
+    out: list[str | int] = []
+    for part in dotted.split("."):
+        m = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", part)
+        if m is None:
+            out.append(part)
+            continue
+        if m.group(1):
+            out.append(m.group(1))
+        out += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    return out
+
+
+def locate_fields(reg: Registry, result: Result) -> None:
+    """Give each problem that names a field but no line (history problems) the line of that
+    field in the file as it stands, so CI annotations point at the field."""
+    from aireg import yamlio
+
+    texts: dict[str, str | None] = {}
+    for i, p in enumerate(result.problems):
+        if p.line is not None or not p.field or not p.file:
+            continue
+        if p.file not in texts:
+            try:
+                texts[p.file] = (reg.root / p.file).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                texts[p.file] = None
+        text = texts[p.file]
+        pos = yamlio.locate(text, field_path(p.field)) if text is not None else None
+        if pos is not None:
+            result.problems[i] = dataclasses.replace(p, line=pos[0], column=pos[1])

@@ -66,6 +66,24 @@ def check_may_edit(record: Mapping[str, Any], actor: str, cfg: Config, what: str
     )
 
 
+def did_you_mean(value: str, choices: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    return f' Did you mean "{close[0]}"?' if close else ""
+
+
+def check_colleagues(emails: Sequence[str], actor: str, flag: str) -> None:
+    """The purpose is defined with others: the owner never counts as their own colleague."""
+    for e in emails:
+        if not records.EMAIL_RE.match(e.strip()):
+            raise UsageError(f"{flag} {e} is not an e-mail address; name the colleague by "
+                             "their e-mail, such as ana@acme.example.")
+        if e.strip().lower() == actor.lower():
+            raise UsageError(f"{flag} {e} names you, the owner; name a colleague who defined "
+                             "the purpose with you.")
+
+
 # -- propose ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -81,23 +99,29 @@ class Proposal:
     defined_with: tuple[str, ...] = ()
 
 
-def propose(p: Proposal, actor: str, cfg: Config, ids: set[str], today: str) -> dict[str, Any]:
-    """A new record in `purpose`, owned by the person proposing it."""
-    if not records.is_valid_id(p.id):
+def check_new_id(tool_id: str, ids: set[str]) -> None:
+    """A new tool's id is a valid slug that no tool has yet."""
+    if not records.is_valid_id(tool_id):
         raise UsageError(
-            f'"{p.id}" is not a valid tool id; pass --id with a lowercase slug of letters, '
+            f'"{tool_id}" is not a valid tool id; pass --id with a lowercase slug of letters, '
             "digits and single hyphens (at most 64 characters), such as meeting-notes."
         )
-    if p.id in ids:
+    if tool_id in ids:
         raise UsageError(
-            f"{records.record_path(p.id)} already exists; pass --id with another id, or work "
-            f"on the existing tool (aireg show {p.id})."
+            f"{records.record_path(tool_id)} already exists; pass --id with another id, or "
+            f"work on the existing tool (aireg show {tool_id})."
         )
+
+
+def propose(p: Proposal, actor: str, cfg: Config, ids: set[str], today: str) -> dict[str, Any]:
+    """A new record in `purpose`, owned by the person proposing it."""
+    check_new_id(p.id, ids)
     if p.department not in cfg.departments:
         raise UsageError(
             f'department "{p.department}" is not in aireg.yaml; pass --department with one of '
-            f"{', '.join(cfg.departments)}."
+            f"{', '.join(cfg.departments)}.{did_you_mean(p.department, list(cfg.departments))}"
         )
+    check_colleagues(p.defined_with, actor, "--with")
     members = cfg.departments[p.department]
     if members and actor not in members:
         raise RuleError(
@@ -154,6 +178,34 @@ class StageInput:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def check_stage_input(inp: StageInput, cfg: Config, record: Mapping[str, Any]) -> None:
+    """Each value given by a flag has its form, refused with the flag and the form."""
+    if inp.count is not None and inp.count < 1:
+        raise UsageError(f"--count {inp.count}: a group has 1 or more people; write how many.")
+    for flag, day in (("--start", inp.start), ("--end", inp.end)):
+        if day is not None and not (records.DATE_RE.match(day) and records.is_valid_date(day)):
+            raise UsageError(f"{flag} {day} is not a date; write it as YYYY-MM-DD, "
+                             "e.g. 2026-11-03.")
+    pilot = record.get("pilot")
+    start = inp.start or (pilot.get("start") if isinstance(pilot, Mapping) else None)
+    if inp.end is not None and isinstance(start, str) and inp.end < start:
+        raise UsageError(f"--end {inp.end} is before the pilot's start ({start}); the pilot "
+                         "ends on or after the day it starts.")
+    for e in inp.participants:
+        if not records.EMAIL_RE.match(e.strip()):
+            raise UsageError(f"--participant {e} is not an e-mail address; name each person "
+                             "by e-mail, such as ana@acme.example.")
+    if inp.result is not None and inp.result not in ("passed", "failed"):
+        raise UsageError(f"--result {inp.result}: write passed (a failed pilot is withdrawn "
+                         "with `aireg withdraw`).")
+    classes = list(cfg.data_classes)
+    for flag, values in (("--data", inp.pilot_data), ("--security-data", inp.security_data)):
+        for v in values:
+            if classes and v not in classes:
+                raise UsageError(f"{flag} {v} is not a data class of aireg.yaml; write one of "
+                                 f"{', '.join(classes)}.{did_you_mean(v, classes)}")
+
+
 def stage_updates(stage: Stage, inp: StageInput) -> list[Update]:
     ups: list[Update] = []
 
@@ -195,14 +247,52 @@ def to_leave(record: Mapping[str, Any], stage: Stage) -> list[records.Requiremen
     return records.requirements(record, stage)
 
 
-def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config) -> Change:
-    """Complete the current stage and move one stage on; refuse with all that is missing."""
+def check_stage_unmoved(record: Mapping[str, Any], committed: Mapping[str, Any] | None) -> None:
+    """A stage moves only by its command: a stage changed by hand in the working tree would
+    be committed as a move nobody made (and later judged a skip), so it is refused."""
+    if committed is None:
+        return
+    now, then = record.get("stage"), committed.get("stage")
+    if now != then:
+        tool = record.get("id")
+        raise RuleError(f"tools/{tool}.yaml: stage was changed by hand from {then} to {now}, "
+                        f"but a stage moves only by its command; put `stage: {then}` back and "
+                        f"run `aireg advance {tool}` again.")
+
+
+def review_summary(record: Mapping[str, Any]) -> str:
+    """The latest review in one sentence, for the owner: decision, who, note, conditions."""
+    sec = record.get("security")
+    rev = sec.get("review") if isinstance(sec, Mapping) else None
+    if not isinstance(rev, Mapping) or not rev.get("decision"):
+        return ""
+    out = f"{rev.get('by')} {rev.get('decision')} on {rev.get('date')}"
+    if rev.get("note"):
+        out += f": {str(rev['note']).rstrip('.')}"
+    conds = [str(c).rstrip(".") for c in rev.get("conditions") or []]
+    if conds:
+        out += f" (conditions: {'; '.join(conds)})"
+    return out
+
+
+def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config,
+            committed: Mapping[str, Any] | None = None) -> Change:
+    """Complete the current stage and move one stage on; refuse with all that is missing.
+
+    `committed` is the record as last committed: a stage moved by hand since is refused.
+    """
     tool = str(record.get("id"))
     stage = records.parse_stage(record.get("stage"))
     if stage is None:
-        raise RuleError(f"{records.record_path(tool)}: stage is {record.get('stage')!r}, which "
+        raise RuleError(f"{records.record_path(tool)}: stage is {record.get('stage')}, which "
                         "is not a stage; fix it first (aireg validate says how).")
+    check_stage_unmoved(record, committed)
     if stage is Stage.SECURITY:
+        said = review_summary(record)
+        if said and "changes-requested" in said:
+            raise RuleError(f"{tool} waits for its security review, and the last one asked for "
+                            f"changes ({said}); make them (aireg edit {tool}), then a security "
+                            f"reviewer reviews again with `aireg review --security {tool}`.")
         raise RuleError(f"{tool} waits for its security review; `security` is left only by a "
                         f"review (aireg review --security {tool}, by a security reviewer).")
     if stage is Stage.ACTIVE:
@@ -211,6 +301,9 @@ def advance(record: Mapping[str, Any], inp: StageInput, actor: str, cfg: Config)
     if stage.is_exit:
         raise RuleError(f"{tool} is {stage}; records in an exit do not move on.")
     check_may_edit(record, actor, cfg, f"advance {tool}")
+    if stage is Stage.PURPOSE:
+        check_colleagues(inp.defined_with, str(record.get("owner") or actor), "--with")
+    check_stage_input(inp, cfg, record)
     ups = stage_updates(stage, inp)
     after = applied(record, ups)
     missing = [r for r in to_leave(after, stage) if not r.met]
@@ -241,6 +334,47 @@ class ReviewInput:
     answers: Mapping[str, str]
     conditions: tuple[str, ...] = ()
     note: str | None = None
+    # The reviewer saw the doubts (a "no" while approving, an answer against the owner's
+    # facts) and records the decision anyway.
+    confirmed: bool = False
+
+
+def must_sign(cfg: Config, asked: bool) -> bool:
+    """A review is signed when the reviewer asks for it or the policy requires it."""
+    return asked or cfg.policy.require_signed_reviews
+
+
+# checklist id -> (security fact, the value that contradicts a "yes", what the owner wrote)
+CONTRADICTIONS: dict[str, tuple[str, object, str]] = {
+    "training": ("trains_on_our_data", True, "the vendor trains on our data"),
+    "sso": ("sso", False, "the tool has no single sign-on"),
+}
+
+
+def contradictions(record: Mapping[str, Any], answers: Mapping[str, str]) -> list[str]:
+    """Answers that contradict the owner's security facts, one sentence each."""
+    sec = record.get("security")
+    sec = sec if isinstance(sec, Mapping) else {}
+    out = []
+    for qid, (fact, bad, said) in CONTRADICTIONS.items():
+        if answers.get(qid) == "yes" and sec.get(fact) is bad:
+            value = "true" if bad else "false"
+            out.append(f"{qid}=yes contradicts security.{fact}: {value} ({said})")
+    integrations = sec.get("integrations")
+    if answers.get("integrations") == "n/a" and isinstance(integrations, list) and integrations:
+        out.append("integrations=n/a contradicts security.integrations: "
+                   f"{', '.join(map(str, integrations))}")
+    return out
+
+
+def doubts(record: Mapping[str, Any], inp: ReviewInput) -> list[str]:
+    """What a reviewer must confirm before the decision is recorded (empty: nothing)."""
+    out = contradictions(record, inp.answers)
+    noes = [k for k, v in inp.answers.items() if v == "no"]
+    if inp.decision == "approved" and noes and not inp.conditions:
+        out.append(f"approving while {', '.join(f'{k}=no' for k in noes)} and no condition "
+                   "says what makes that acceptable")
+    return out
 
 
 def check_may_review(record: Mapping[str, Any], actor: str, cfg: Config) -> None:
@@ -287,7 +421,11 @@ def review(
     tool = str(record.get("id"))
     check_may_review(record, actor, cfg)
     if inp.decision not in DECISIONS:
-        raise UsageError(f"decision {inp.decision!r} is not one of {', '.join(DECISIONS)}.")
+        raise UsageError(f"decision {inp.decision} is not one of {', '.join(DECISIONS)}.")
+    if inp.decision in ("changes-requested", "rejected") and not (inp.note or "").strip():
+        flag = "--request-changes" if inp.decision == "changes-requested" else "--reject"
+        raise UsageError(f"{flag} needs --note saying what the owner must change or why, "
+                         "so the owner can act on it.")
     facts_missing = security_facts_missing(record)
     if facts_missing and inp.decision == "approved":
         raise RuleError(f"{records.record_path(tool)} lacks security facts a review judges: "
@@ -296,8 +434,9 @@ def review(
     ids = [i.id for i in cfg.checklist]
     unknown = [k for k in inp.answers if k not in ids]
     if unknown:
-        raise UsageError(f"--answer {unknown[0]}=... names no question of security_checklist; "
-                         f"the ids are {', '.join(ids)}.")
+        raise UsageError(f"--answer {unknown[0]} names no question of security_checklist in "
+                         f"aireg.yaml; the ids are {', '.join(ids)}."
+                         f"{did_you_mean(unknown[0], ids)}")
     bad = {k: v for k, v in inp.answers.items() if v not in ANSWERS}
     if bad:
         k, v = next(iter(bad.items()))
@@ -307,6 +446,11 @@ def review(
         raise UsageError(f"the review leaves {len(unanswered)} checklist question(s) "
                          f"unanswered ({', '.join(unanswered)}); pass --answer "
                          f"{unanswered[0]}=yes|no|n/a for each.")
+    found = doubts(record, inp)
+    if found and not inp.confirmed:
+        raise RuleError(f"tools/{tool}.yaml: the review is not recorded because "
+                        f"{'; '.join(found)}; add --condition TEXT, change the answer, or pass "
+                        "--confirm to record it as it stands.")
     dig = records.digest(record)
     rev: dict[str, Any] = {
         "decision": inp.decision, "by": actor, "date": today,
@@ -338,9 +482,15 @@ def review(
 
 # -- measure, reassess, exits -------------------------------------------------------------
 
+def check_not_future(day: str, today: str | None, flag: str, what: str) -> None:
+    if today is not None and records.is_valid_date(day) and day > today:
+        raise UsageError(f"{flag} {day} is in the future; {what} is recorded on or after the "
+                         f"day it happened (today is {today}).")
+
+
 def measure(record: Mapping[str, Any], metric: str, baseline: float, current: float,
-            unit: str | None, day: str, actor: str, cfg: Config, note: str | None = None
-            ) -> Change:
+            unit: str | None, day: str, actor: str, cfg: Config, note: str | None = None,
+            today: str | None = None) -> Change:
     tool = str(record.get("id"))
     stage = records.parse_stage(record.get("stage"))
     if stage not in (Stage.IMPACT, Stage.ACTIVE):
@@ -349,6 +499,7 @@ def measure(record: Mapping[str, Any], metric: str, baseline: float, current: fl
     check_may_edit(record, actor, cfg, f"measure {tool}")
     if not records.is_valid_date(day):
         raise UsageError(f"--date {day} is not a date; write YYYY-MM-DD.")
+    check_not_future(day, today, "--date", "a measurement")
     entry: dict[str, Any] = {"metric": metric, "baseline": baseline, "current": current}
     if unit:
         entry["unit"] = unit
@@ -386,7 +537,8 @@ def reassess(record: Mapping[str, Any], outcome: str, alternatives: Sequence[str
     ups = [Update(("reassessments",), entry, append=True)]
     if outcome == "keep":
         return Change(tool, "reassess", "kept after reassessment", tuple(ups))
-    reason = note or ("replaced by " + str(replaced_by) if replaced_by else "retired after reassessment")
+    reason = note or ("replaced by " + str(replaced_by) if replaced_by
+                      else "retired after reassessment")
     ups += _retire_updates(tool, reason, replaced_by, day, ids)
     return Change(tool, "reassess", f"{outcome}: {reason}", tuple(ups), Stage.ACTIVE,
                   Stage.RETIRED)
@@ -399,26 +551,30 @@ def _retire_updates(tool: str, reason: str, replaced_by: str | None, day: str,
             raise UsageError("--replaced-by names the tool itself; name the tool that replaced it.")
         if replaced_by not in ids:
             raise UsageError(f'--replaced-by "{replaced_by}" is not a tool in tools/; name an '
-                             "existing tool id.")
+                             f"existing tool id.{did_you_mean(replaced_by, sorted(ids))}")
     block: dict[str, Any] = {"date": day, "reason": reason}
     if replaced_by:
         block["replaced_by"] = replaced_by
     return [Update(("retired",), block), Update(("stage",), Stage.RETIRED.value)]
 
 
-def _exit_check(record: Mapping[str, Any], actor: str, cfg: Config, verb: str) -> Stage:
+def _exit_check(record: Mapping[str, Any], actor: str, cfg: Config, verb: str,
+                past: str) -> Stage:
     tool = str(record.get("id"))
     stage = records.parse_stage(record.get("stage"))
     if stage is None or stage.is_exit:
-        raise RuleError(f"{tool} is already {record.get('stage')}; it cannot be {verb} again.")
-    check_may_edit(record, actor, cfg, f"{verb.rstrip('d')} {tool}")
+        raise RuleError(f"{tool} is already {record.get('stage')}; it cannot be {past} again.")
+    check_may_edit(record, actor, cfg, f"{verb} {tool}")
     return stage
 
 
 def withdraw(record: Mapping[str, Any], reason: str, day: str, actor: str, cfg: Config
              ) -> Change:
     tool = str(record.get("id"))
-    stage = _exit_check(record, actor, cfg, "withdrawn")
+    stage = _exit_check(record, actor, cfg, "withdraw", "withdrawn")
+    if stage in (Stage.IMPACT, Stage.ACTIVE):
+        raise RuleError(f"{tool} is deployed ({stage}); a deployed tool is not withdrawn but "
+                        f"retired: run `aireg retire {tool} --reason TEXT`.")
     block = {"date": day, "reason": reason, "by": actor}
     return Change(tool, "withdraw", reason,
                   (Update(("rejected",), block), Update(("stage",), Stage.REJECTED.value)),
@@ -428,7 +584,7 @@ def withdraw(record: Mapping[str, Any], reason: str, day: str, actor: str, cfg: 
 def retire(record: Mapping[str, Any], reason: str, replaced_by: str | None, day: str,
            actor: str, cfg: Config, ids: set[str]) -> Change:
     tool = str(record.get("id"))
-    stage = _exit_check(record, actor, cfg, "retired")
+    stage = _exit_check(record, actor, cfg, "retire", "retired")
     return Change(tool, "retire", reason,
                   tuple(_retire_updates(tool, reason, replaced_by, day, ids)), stage,
                   Stage.RETIRED)

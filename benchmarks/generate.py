@@ -681,7 +681,8 @@ def _apply(t: Tool, kind: str, state: dict[int, dict[str, Any]], cfg: config_mod
             answers[cfg.checklist[0].id] = "no"
         change = workflow.review(rec, workflow.ReviewInput(
             decision, answers, ("Company workspace only",) if decision == "approved" else (),
-            None if decision == "approved" else "SSO is required for customer data."),
+            None if decision == "approved" else "SSO is required for customer data.",
+            confirmed=True),
             actor, cfg, today)
     elif kind == "fix_facts":
         # The owner answers the review by hand: SSO turned on, a note for the reviewer.

@@ -86,11 +86,11 @@ def test_six_steps_end_to_end(reg: Reg) -> None:
     assert removed == ["stage: security"]
 
     reg.ok("measure", "interview-summaries", "--metric", "hours per summary",
-           "--baseline", "3", "--current", "0.5", "--unit", "hours", "--date", "2026-12-20",
+           "--baseline", "3", "--current", "0.5", "--unit", "hours", "--date", "2026-11-20",
            as_=LES)
     rec = reg.load(REL)
     assert rec["impact"] == [{"metric": "hours per summary", "baseline": 3, "current": 0.5,
-                              "unit": "hours", "measured": "2026-12-20"}]
+                              "unit": "hours", "measured": "2026-11-20"}]
     assert "Aireg-Stage" not in trailers(reg)
 
     reg.ok("advance", "interview-summaries", as_=LES)

@@ -1,178 +1,209 @@
-"""Reading the registry: list, show, log, due, report, audit, schema."""
+"""Reading the registry: list, show, log, due, report, audit."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from aireg.cli.common import TableFormat, TextFormat, ToolId, registry, stage_names
+from aireg.cli.common import ToolId, did_you_mean, format_option, registry, stage_names, term
 from aireg.cli.main import app
 from aireg.errors import Outcome, Status
+from aireg.render import formats
+
+READING = "Reading"
 
 
-@app.command("list", rich_help_panel="Reading")
+@app.command(
+    "list",
+    rich_help_panel=READING,
+    epilog=("Example: aireg list --stage security --department marketing --format csv"),
+)
 def list_(
     ctx: typer.Context,
-    stage: Annotated[str | None, typer.Option("--stage", autocompletion=stage_names, help="Only tools in this stage.")] = None,
-    department: Annotated[str | None, typer.Option("--department", help="Only this department's tools.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Only tools this person owns.")] = None,
-    due: Annotated[int | None, typer.Option("--due", metavar="DAYS", help="Only tools with work due within DAYS (0: overdue or due today).")] = None,
-    format: Annotated[TableFormat, typer.Option("--format", help="table, json or csv.")] = TableFormat.table,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage",
+            metavar="STAGE",
+            autocompletion=stage_names,
+            help="Only tools in this stage (purpose, users, pilot, security, impact, active, "
+            "rejected, retired).",
+        ),
+    ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option("--department", metavar="NAME", help="Only this department's tools."),
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="EMAIL", help="Only tools this person owns.")
+    ] = None,
+    due: Annotated[
+        int | None,
+        typer.Option(
+            "--due",
+            metavar="DAYS",
+            help="Only tools with work due within DAYS (0: overdue or due today).",
+        ),
+    ] = None,
+    format: Annotated[str, format_option("tools")] = "text",
 ) -> None:
-    """The registry at a glance."""
+    """The registry at a glance: one row per tool."""
     from aireg import queries
     from aireg.errors import UsageError
     from aireg.records import STAGE_NAMES
-    from aireg.render import text
 
+    t = term(ctx)
     if stage is not None and stage not in STAGE_NAMES:
-        raise UsageError(f"--stage {stage}: write one of {', '.join(STAGE_NAMES)}.")
+        raise UsageError(
+            f"--stage {stage}: write one of {', '.join(STAGE_NAMES)}."
+            f"{did_you_mean(stage, STAGE_NAMES)}"
+        )
     reg = registry(ctx)
-    rows = queries.list_tools(reg, stage=stage, department=department, owner=owner,
-                              due_within=due)
-    text.tool_list(rows, format.value)
+    if department is not None and department not in reg.config.departments:
+        names = list(reg.config.departments)
+        raise UsageError(
+            f"--department {department} is not a department of aireg.yaml; "
+            f"write one of {', '.join(names)}.{did_you_mean(department, names)}"
+        )
+    found = queries.tool_list(reg, stage=stage, department=department, owner=owner, due_within=due)
+    formats.reporter("tools", format)(t, found.rows)
+    for rel in found.unreadable:
+        t.warn(
+            f"warning: {rel} could not be read, so it is not listed; `aireg validate "
+            f"{rel}` says why."
+        )
 
 
-@app.command(rich_help_panel="Reading")
+@app.command(rich_help_panel=READING, epilog="Example: aireg show otter-ai")
 def show(
     ctx: typer.Context,
     tool: ToolId,
-    format: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.text,
+    format: Annotated[str, format_option("show")] = "text",
 ) -> None:
-    """One tool: its fields, each step's checklist, and its history."""
-    from aireg import queries
-    from aireg.render import machine, text
+    """One tool: each step's values, what is missing, its history."""
+    from aireg import history, queries
 
+    t = term(ctx)
     reg = registry(ctx)
     rf = reg.read_tool(tool)
-    progress = queries.progress(rf.record)
-    events = _timeline(reg, tool)
-    if format is TextFormat.json:
-        machine.json_out({
-            "id": tool,
-            "file": rf.rel,
-            "record": rf.record,
-            "progress": [p.as_dict() for p in progress],
-            "history": [e.as_dict() for e in events],
-        })
-        return
-    text.show(rf.record, progress, events)
+    view = queries.ToolView(
+        tool,
+        rf.rel,
+        rf.record,
+        queries.progress(rf.record),
+        list(history.timeline(reg.root, tool)),
+        queries.stale_facts(reg, rf.record),
+    )
+    formats.reporter("show", format)(t, view)
 
 
-def _timeline(reg: Any, tool: str) -> list[Any]:
-    from aireg import history
-
-    return list(history.timeline(reg.root, tool))
-
-
-@app.command(rich_help_panel="Reading")
+@app.command(rich_help_panel=READING, epilog="Example: aireg log otter-ai --format json")
 def log(
     ctx: typer.Context,
     tool: ToolId,
-    format: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.text,
+    format: Annotated[str, format_option("log")] = "text",
 ) -> None:
-    """The tool's audit trail from git: who did what, when, and time spent in each stage."""
-    from aireg import history
-    from aireg.render import machine, text
+    """A tool's audit trail: who did what, when; the last review."""
+    from aireg import history, queries
     from aireg.repo import today
 
+    t = term(ctx)
     reg = registry(ctx)
-    reg.read_tool(tool)
+    rf = reg.read_tool(tool)
     events = list(history.timeline(reg.root, tool))
-    durations = history.stage_durations(events, today())
-    if format is TextFormat.json:
-        machine.json_out({
-            "id": tool,
-            "events": [e.as_dict() for e in events],
-            "days_in_stage": durations,
-        })
-        return
-    text.table(text.short_commits([e.as_dict() for e in events]),
-               ("date", "person", "action", "stage_from", "stage_to", "decision", "signature",
-                "commit"), title=f"{tool}: history", empty="No commits touch this tool.")
-    if durations:
-        text.echo("Days in each stage: " + ", ".join(f"{k} {v}" for k, v in durations.items()))
+    view = queries.LogView(tool, rf.record, events, history.stage_durations(events, today()))
+    formats.reporter("log", format)(t, view)
 
 
-@app.command(rich_help_panel="Reading")
+@app.command(rich_help_panel=READING, epilog="Example: aireg due --within 14 --check")
 def due(
     ctx: typer.Context,
-    within: Annotated[int, typer.Option("--within", metavar="DAYS", help="Also list work due within DAYS.")] = 30,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 when anything is overdue (for scheduled CI).")] = False,
-    format: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.text,
+    within: Annotated[
+        int,
+        typer.Option(
+            "--within", metavar="DAYS", help="Also list work due within DAYS (default 30)."
+        ),
+    ] = 30,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when anything is overdue (for scheduled CI).")
+    ] = False,
+    format: Annotated[str, format_option("due")] = "text",
 ) -> Outcome:
     """Measurements and reassessments due or overdue, by owner."""
     from aireg import due as due_mod
-    from aireg.render import machine, text
     from aireg.repo import today
 
+    t = term(ctx)
     reg = registry(ctx)
     items = due_mod.due_items(
-        (rf.record for rf in reg.iter_records()), reg.config.policy, today(), within)
-    if format is TextFormat.json:
-        machine.json_out([i.as_dict() for i in items])
-    else:
-        text.due(items)
+        (rf.record for rf in reg.iter_records()), reg.config.policy, today(), within
+    )
+    formats.reporter("due", format)(t, items)
     return Status(1 if check and any(i.overdue for i in items) else 0)
 
 
-@app.command(rich_help_panel="Reading")
-def schema(
-    config: Annotated[bool, typer.Option("--config", help="The schema of aireg.yaml instead.")] = False,
-) -> None:
-    """Print the JSON Schema of a record (what editors and other tools read)."""
-    from aireg import schema as schema_mod
-    from aireg.render import machine
-
-    machine.json_out(schema_mod.load_schema("config" if config else "tool"))
-
-
-@app.command(rich_help_panel="Reading")
-def audit(
-    ctx: typer.Context,
-    format: Annotated[TableFormat, typer.Option("--format", help="text (table), json or csv.")] = TableFormat.table,
-) -> Outcome:
-    """Every decision ever recorded, verified against the history rules."""
-    from aireg import audit as audit_mod
-    from aireg.render import machine, text
-
-    reg = registry(ctx)
-    result = audit_mod.audit(reg.root)
-    if format is TableFormat.json:
-        machine.json_out(result.as_dict())
-    elif format is TableFormat.csv:
-        rows = result.as_rows()
-        machine.csv_out(rows, list(rows[0].keys()) if rows else ["tool"])
-    else:
-        text.audit(result)
-    return result  # its exit_code becomes the exit (cli.main)
-
-
-@app.command(rich_help_panel="Reading")
+@app.command(
+    rich_help_panel=READING,
+    epilog=("Example: aireg report -o report.html  (the format follows the file's extension)"),
+)
 def report(
     ctx: typer.Context,
-    format: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar=formats.metavar("report"),
+            help="md, html or json (default: from -o's extension, else md).",
+            callback=lambda v: v if v is None else formats.check("report", v),
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write to FILE (report.md, report.html or report.json) instead of stdout.",
+        ),
+    ] = None,
 ) -> None:
-    """The CAIO's view: funnel, security queue, overdue work, impact, and overlaps."""
-    from aireg import report as report_mod
-    from aireg.errors import UsageError
+    """The CAIO's view: funnel, queue, impact, overlaps.
 
-    if format not in ("md", "html", "json"):
-        raise UsageError(f"--format {format}: write md, html or json.")
+    The format follows -o's extension (report.md, report.html, report.json); a --format
+    that contradicts it is refused.
+    """
+    import io
+
+    from aireg import report as report_mod
+    from aireg.render.console import Terminal
+
+    t = term(ctx)
+    fmt = formats.report_format(format, output)
     reg = registry(ctx)
     data = report_mod.build(reg)
-    rendered = report_mod.render(data, format)
     if output is None:
-        import sys
+        formats.reporter("report", fmt)(t, data)
+        return
+    buf = io.StringIO()
+    formats.reporter("report", fmt)(Terminal(stdout=buf), data)
+    from aireg.repo import write_text_atomic
 
-        sys.stdout.write(rendered)
-    else:
-        from aireg.repo import write_text_atomic
+    write_text_atomic(output, buf.getvalue())
+    t.info(f"Wrote {output} ({fmt}).")
 
-        write_text_atomic(output, rendered)
-        from aireg.render.console import info
 
-        info(f"Wrote {output}.")
+@app.command(rich_help_panel=READING, epilog="Example: aireg audit --format csv > decisions.csv")
+def audit(
+    ctx: typer.Context,
+    format: Annotated[str, format_option("audit")] = "text",
+) -> Outcome:
+    """Every decision ever recorded, verified by the history rules."""
+    from aireg import audit as audit_mod
+
+    t = term(ctx)
+    reg = registry(ctx)
+    result = audit_mod.audit(reg.root)
+    formats.reporter("audit", format)(t, result)
+    return result  # its exit_code becomes the exit (cli.main)

@@ -1,19 +1,21 @@
-"""What every command shares: the registry in use, prompting, and output formats."""
+"""What every command shares: the registry in use, the terminal, asking for what is
+missing, and `--format` options derived from the reporter registry."""
 
 from __future__ import annotations
 
-import sys
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from aireg.errors import MissingInput, UsageError
+from aireg.render import formats
 
 if TYPE_CHECKING:
+    from aireg.cli.prompts import Form
+    from aireg.render.console import Terminal
     from aireg.repo import Registry
-
-T = TypeVar("T")
 
 NoInput = Annotated[
     bool,
@@ -28,54 +30,45 @@ def registry(ctx: typer.Context) -> Registry:
     return Registry.find(getattr(state, "registry", None))
 
 
-def interactive(no_input: bool) -> bool:
-    """Prompts appear only on a terminal, and never with --no-input."""
-    return not no_input and sys.stdin.isatty()
+def term(ctx: typer.Context, no_input: bool = False) -> Terminal:
+    """The run's terminal; `no_input` (the command's --no-input) turns its prompts off."""
+    from aireg.cli.main import terminal
+
+    t = terminal(ctx)
+    t.no_input = t.no_input or no_input
+    return t
 
 
-def ask(value: T | None, flag: str, what: str, no_input: bool, *, default: Any = None,
-        kind: type = str, choices: tuple[str, ...] = ()) -> T:
-    """`value` when given; else a prompt on a terminal; else an error naming `flag`."""
-    if value is not None and value != "":
-        if choices and value not in choices:
-            raise UsageError(f"{flag.split()[0]} {value}: write one of {', '.join(choices)}.")
+def need(
+    t: Terminal,
+    value: Any,
+    flag: str,
+    label: str,
+    form: Form | None = None,
+    *,
+    optional: bool = False,
+) -> Any:
+    """`value` when given; else asked on a terminal; else an error naming `flag`."""
+    from aireg.cli import prompts
+
+    if value is not None and value != "" and value != []:
         return value
-    if not interactive(no_input):
-        raise MissingInput(flag, what[0].upper() + what[1:])
-    label = what[0].upper() + what[1:] + (f" ({'/'.join(choices)})" if choices else "")
-    while True:
-        answer = typer.prompt(label, default=default, type=kind)
-        if not choices or answer in choices:
-            return answer  # type: ignore[no-any-return]
-        typer.echo(f"Please answer one of {', '.join(choices)}.", err=True)
+    if not t.interactive:
+        if optional:
+            return None
+        raise MissingInput(flag, label[0].upper() + label[1:])
+    return prompts.ask(t, label[0].upper() + label[1:], form or prompts.TEXT, optional=optional)
 
 
-def ask_list(values: list[str] | None, flag: str, what: str, no_input: bool) -> list[str]:
-    """A repeatable option; on a terminal, one item per line, empty line to finish."""
-    if values:
-        return list(values)
-    if not interactive(no_input):
-        raise MissingInput(flag, what[0].upper() + what[1:])
-    items: list[str] = []
-    while True:
-        item = typer.prompt(f"{what[0].upper() + what[1:]} (empty to finish)", default="",
-                            show_default=False)
-        if not item.strip():
-            if items:
-                return items
-            continue
-        items.append(item.strip())
+def format_option(kind: str) -> Any:
+    """`--format` for one result type: its choices, help and check come from render.formats."""
 
+    def check(value: str | None) -> str | None:
+        return None if value is None else formats.check(kind, value)
 
-class TableFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class TextFormat(str, Enum):
-    text = "text"
-    json = "json"
+    return typer.Option(
+        "--format", metavar=formats.metavar(kind), help=formats.help_text(kind), callback=check
+    )
 
 
 def tool_ids(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -96,15 +89,29 @@ def stage_names(incomplete: str) -> list[str]:
     return [s for s in STAGE_NAMES if s.startswith(incomplete)]
 
 
-ToolId = Annotated[str, typer.Argument(metavar="ID", help="The tool's id (its file name).",
-                                       autocompletion=tool_ids)]
+ToolId = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The tool's id (its file name).",
+        autocompletion=tool_ids,
+        show_default=False,
+    ),
+]
 
 
-def parse_answers(pairs: list[str]) -> dict[str, str]:
+def did_you_mean(value: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    return f' Did you mean "{close[0]}"?' if close else ""
+
+
+def parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, val = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--answer {pair!r}: write ID=yes, ID=no or ID=n/a.")
+            raise UsageError(
+                f"--answer {pair}: write ID=yes, ID=no or ID=n/a, such as --answer training=yes."
+            )
         out[key.strip()] = val.strip().lower()
     return out

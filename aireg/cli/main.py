@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from typing import Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
 
 import typer
 from typer.core import TyperGroup
@@ -25,25 +25,79 @@ def _click_exits() -> tuple[type[BaseException], ...]:
         return tuple(kinds)
     return (*kinds, click.exceptions.Exit, click.ClickException)
 
+if TYPE_CHECKING:
+    from aireg.render.console import Terminal
+
+
+# Global options a user may type after the command too, as with git and cargo:
+# `aireg list --registry ../acme -q` is `aireg --registry ../acme -q list`.
+GLOBAL_FLAGS = ("-q", "--quiet")
+GLOBAL_VALUED = ("--registry",)
+
+
+def hoist_globals(args: list[str]) -> list[str]:
+    """Move global options that follow the command in front of it (never after `--`)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest += args[i:]
+            break
+        if a in GLOBAL_FLAGS:
+            front.append(a)
+        elif a in GLOBAL_VALUED and i + 1 < len(args):
+            front += [a, args[i + 1]]
+            i += 1
+        elif any(a.startswith(f"{g}=") for g in GLOBAL_VALUED):
+            front.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    return front + rest
+
+
+COMMAND_ORDER = (
+    "propose", "advance", "edit", "review", "measure", "reassess", "withdraw", "retire",
+    "list", "show", "log", "due", "report", "audit",
+    "init", "validate", "import", "codeowners", "schema",
+)
+
+
+def terminal(ctx: Any) -> Terminal:
+    """The run's terminal, made by the root callback (a fresh one before it ran)."""
+    from aireg.render.console import Terminal
+
+    obj = ctx.find_root().obj if ctx is not None else None
+    term = getattr(obj, "terminal", None)
+    return term if isinstance(term, Terminal) else Terminal()
+
 
 class AiregGroup(TyperGroup):
     """The one place where results and errors become exits: a command's Outcome its exit
     code, every AiregError one sentence on stderr and its exit code, and anything else (a
     bug) one sentence with the version and where to report it (aireg.crash)."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_globals(list(args)))
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        # The six steps first, in their order; then reading, then the registry; commands
+        # not named here follow in the order they were registered.
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        names = list(self.commands)
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             result = super().invoke(ctx)
         except AiregError as exc:
-            from aireg.render.console import error
-
-            error(f"aireg: {exc}")
+            terminal(ctx).error(f"aireg: {exc}")
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, typer.Abort):
             # Ctrl-C at a prompt reaches us as click's Abort ("Aborted!", exit 1 otherwise).
-            from aireg.render.console import error
-
-            error("aireg: interrupted; nothing was written.")
+            terminal(ctx).error("aireg: interrupted; nothing was written.")
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(0)
@@ -61,6 +115,29 @@ class AiregGroup(TyperGroup):
         return result
 
 
+def _plain_arguments() -> None:
+    """Arguments in help as people read them: `ID`, `[ID]`, `[PATH]...`, never typer's
+    `{ID}`, `ID <str>` or `[[PATH]...]...`."""
+    from typer.core import TyperArgument
+
+    def usage(self: TyperArgument) -> str:
+        name = self.metavar or str(self.name).upper()
+        if not self.required and not name.startswith("["):
+            name = f"[{name}]"
+        if self.nargs != 1 and not name.endswith("..."):
+            name += "..."
+        return name
+
+    def display_type(self: TyperArgument, ctx: Any) -> str:
+        return ""
+
+    TyperArgument._usage_display_name = usage  # type: ignore[method-assign]
+    TyperArgument._rich_display_name = usage  # type: ignore[method-assign]
+    TyperArgument.display_type = display_type  # type: ignore[method-assign,assignment]
+
+
+_plain_arguments()
+
 app = typer.Typer(
     cls=AiregGroup,
     name="aireg",
@@ -77,10 +154,11 @@ app = typer.Typer(
 
 
 class State:
-    """Global options, passed to commands through the click context."""
+    """Global options and the run's terminal, passed to commands through the click context."""
 
-    def __init__(self, registry: str | None) -> None:
+    def __init__(self, registry: str | None, terminal: Terminal) -> None:
         self.registry = registry
+        self.terminal = terminal
 
 
 def _version(value: bool) -> None:
@@ -97,22 +175,28 @@ def root(
         typer.Option("--registry", envvar="AIREG_REGISTRY", metavar="PATH",
                      help="The registry's top folder (default: walk up to aireg.yaml)."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only data and errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only data and errors.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True,
                            help="Print the version and exit.")
     ] = False,
 ) -> None:
-    from aireg.render.console import state
+    from aireg.render.console import Terminal
 
-    state.quiet = quiet
-    ctx.obj = State(registry)
+    ctx.obj = State(registry, Terminal(quiet=quiet))
 
 
 def _register() -> None:
     # Each module adds its commands to `app`; none imports a heavy library at import time.
-    from aireg.cli import commands_workflow  # noqa: F401  (the six steps first in --help)
-    from aireg.cli import commands_read, commands_registry  # noqa: F401
+    # (--help lists them in COMMAND_ORDER, whatever the order of these imports.)
+    from aireg.cli import (  # noqa: F401
+        commands_advance,
+        commands_read,
+        commands_registry,
+        commands_workflow,
+    )
 
 
 _register()
@@ -171,5 +255,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - outside a command
-        sys.stderr.write("aireg: interrupted; nothing was written.\n")
+        from aireg.render.console import Terminal
+
+        Terminal().error("aireg: interrupted; nothing was written.")
         sys.exit(130)
