@@ -875,6 +875,10 @@ class _Judge:
             self.add(c, path, "owner", f"{actor} created {path}, but {why}; the person doing "
                      "the work proposes their own tool in their own department "
                      "(`aireg propose`).", "not-owner")
+        from aireg import imported  # issue 13: only an admin's import writes `imported`
+
+        if (why := imported.history_problem(None, after, importing)) is not None:
+            self.add(c, path, "imported", f"{actor} created {path} with {why}", "forged-import")
         review = _review(after)
         if review is not None:
             if importing:
@@ -910,6 +914,10 @@ class _Judge:
             owner = _lower(before.get("owner"))
             self._judge_review(c, path, tool, r0, r1, owner, cfg, signers, signers_path,
                                old_oid)
+        from aireg import imported  # issue 13: `imported` never grows after the import
+
+        if (why := imported.history_problem(before, after, False)) is not None:
+            self.add(c, path, "imported", f"{actor} changed {path}: {why}", "forged-import")
         fields = _changed_fields(before, after)
         if stage_changed and not review_move:
             fields.insert(0, "stage")

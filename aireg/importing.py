@@ -36,6 +36,8 @@ class ImportResult:
             "merged": [{"row": m.row, "into": m.into, "reason": m.reason} for m in p.merged],
             "skipped": [{"row": s.row, "reason": s.reason} for s in p.skipped],
             "new_departments": list(p.new_departments),
+            "dates": [d.as_dict() for d in p.dates],
+            "skipped_by_reason": p.skipped_by_reason(),
         }
 
 
@@ -52,7 +54,7 @@ def resolve_map(map_path: Path) -> Path:
 
 
 def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
-        encoding: str | None = None) -> ImportResult:
+        encoding: str | None = None, sheet: str | None = None) -> ImportResult:
     """Plan the import; unless a dry run, write every record and commit them in one commit."""
     from aireg import yamlio
 
@@ -66,7 +68,7 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
     plan = importer.plan_import(
         csv_path, mapping, str(map_path), existing_ids=reg.ids(),
         departments=set(cfg.departments), owner=owner, today=today().isoformat(),
-        encoding=encoding,
+        encoding=encoding, earliest_year=cfg.policy.earliest_year, sheet=sheet,
     )
     result = ImportResult(plan, str(csv_path), str(map_path), dry_run)
     if dry_run or not plan.records:
@@ -96,7 +98,7 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
         expect[CONFIG_FILE] = config_before
     for rec in plan.records:
         rel = reg.rel(rec.id)
-        files[rel] = records.SCHEMA_MODELINE + yamlio.dump(rec.data)
+        files[rel] = yamlio.dump_many(rec.data, records.SCHEMA_MODELINE)
         expect[rel] = None
     n = len(plan.records)
     message = (f"aireg: import {n} tools: from {csv_path.name}\n\n"

@@ -211,7 +211,7 @@ def review(
         text.security_facts(rf.record, cfg)
     answers = parse_answers(answer or [])
     if interactive(no_input):
-        for item in cfg.checklist:
+        for item in cfg.checklist_for(rf.record):
             if item.id not in answers:
                 answers[item.id] = ask(None, f"--answer {item.id}=yes|no|n/a",
                                        f"{item.ask} [{item.id}]", no_input,
