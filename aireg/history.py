@@ -877,8 +877,10 @@ class _Judge:
                      "(`aireg propose`).", "not-owner")
         from aireg import imported  # issue 13: only an admin's import writes `imported`
 
-        if (why := imported.history_problem(None, after, importing)) is not None:
-            self.add(c, path, "imported", f"{actor} created {path} with {why}", "forged-import")
+        why_new = imported.history_problem(None, after, importing)
+        if why_new is not None:
+            self.add(c, path, "imported", f"{actor} created {path} with {why_new}",
+                     "forged-import")
         review = _review(after)
         if review is not None:
             if importing:
@@ -916,8 +918,9 @@ class _Judge:
                                old_oid)
         from aireg import imported  # issue 13: `imported` never grows after the import
 
-        if (why := imported.history_problem(before, after, False)) is not None:
-            self.add(c, path, "imported", f"{actor} changed {path}: {why}", "forged-import")
+        why_edit = imported.history_problem(before, after, False)
+        if why_edit is not None:
+            self.add(c, path, "imported", f"{actor} changed {path}: {why_edit}", "forged-import")
         fields = _changed_fields(before, after)
         if stage_changed and not review_move:
             fields.insert(0, "stage")

@@ -108,9 +108,20 @@ def still_lacking(record: Mapping[str, Any]) -> list[str]:
     return [x for x in listed if any(covers([x], n) or covers([n], x) for n in now)]
 
 
+def risk_label(risk: Mapping[str, Any]) -> str:
+    """A record's risk in a few words: "high; rights-impacting; deployer"."""
+    flags = risk.get("flags") if isinstance(risk.get("flags"), list) else []
+    parts = [str(risk["tier"])] if risk.get("tier") else []
+    parts += [str(f) for f in flags or []]
+    if risk.get("role"):
+        parts.append(f"as {risk['role']}")
+    return "; ".join(parts)
+
+
 def backlog(record: Mapping[str, Any]) -> list[str]:
-    """`still_lacking`, for the report and `due`: what the owner should fill in."""
-    return still_lacking(record)
+    """What the owner should still fill in (the report's backlog, `aireg due`): `still_lacking`
+    without ``created``, a date nobody can now supply."""
+    return [x for x in still_lacking(record) if x != "created"]
 
 
 def check(record: Mapping[str, Any]) -> list[tuple[str, str]]:

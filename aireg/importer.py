@@ -1080,11 +1080,13 @@ class _Planner:
         if not raw:
             raise _Skip(
                 f"its stage {_ref_label(f.column or '')} is blank and a stage is never "
-                f"guessed; fill it in the CSV, or set `unmapped_stage: purpose` in {m.file} to import such rows "
+                f"guessed; fill it in the CSV, or set `unmapped_stage: purpose` in {m.file} "
+                "to import such rows "
                 "in purpose.", "stage")
         raise _Skip(
             f"stage {raw!r} in {_ref_label(f.column or '')} is not in stage.values of "
-            f"{m.file}; add it there (e.g. {raw!r}: pilot), or set `unmapped_stage: purpose` to import such rows "
+            f"{m.file}; add it there (e.g. {raw!r}: pilot), or set `unmapped_stage: purpose` "
+            "to import such rows "
             "in purpose.", "stage")
 
     def names(self, row: _Row) -> list[str]:

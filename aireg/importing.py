@@ -60,7 +60,7 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
 
     map_file = resolve_map(map_path)
     if not csv_path.is_file():
-        raise UsageError(f"{csv_path}: no such file; pass the inventory as a CSV file.")
+        raise UsageError(f"{csv_path}: no such file; pass the inventory as a CSV or .xlsx file.")
     mapping = yamlio.load_mapping(map_file.read_bytes(), str(map_path))
     cfg = reg.config
     identity = reg.git.identity() if not dry_run else None

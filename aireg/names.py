@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
+    "is_known_product",
     "normalize_product",
     "product_display_name",
     "product_vendor",
@@ -335,6 +336,12 @@ def product_display_name(name: str) -> str:
     if family is not None and family.display is not None:
         return family.display
     return _WS.sub(" ", name).strip(" ,;:/-&+")
+
+
+def is_known_product(name: str) -> bool:
+    """Whether the name is a well-known product, or starts with its maker's name (so it names
+    a product, not a kind of use such as "ChatBot" or "Language Translation")."""
+    return product_vendor(name) is not None
 
 
 def product_vendor(name: str) -> str | None:

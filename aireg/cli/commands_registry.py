@@ -63,10 +63,11 @@ def validate(
 @app.command("import", rich_help_panel="Registry")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="The inventory spreadsheet, as CSV.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv|FILE.xlsx", help="The inventory spreadsheet, as CSV or .xlsx.")],
     map: Annotated[Path, typer.Option("--map", metavar="MAP.yaml", help="Which columns are which fields.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; write nothing.")] = False,
     encoding: Annotated[str | None, typer.Option("--encoding", help="The CSV's encoding (default UTF-8).")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="The worksheet of an .xlsx file (default the first).")] = None,
     format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Create records from an existing inventory, in one commit."""
@@ -74,7 +75,7 @@ def import_(
     from aireg.render import machine, text
 
     reg = registry(ctx)
-    result = importing.run(reg, file, map, dry_run=dry_run, encoding=encoding)
+    result = importing.run(reg, file, map, dry_run=dry_run, encoding=encoding, sheet=sheet)
     if format == "json":
         machine.json_out(result.as_dict())
     else:

@@ -8,7 +8,8 @@ from typing import Any
 from aireg.render import machine
 from aireg.render.console import echo, info, out, warn
 
-STATUS_MARK = {"done": "[x]", "current": "[>]", "todo": "[ ]", "skipped": "[-]"}
+STATUS_MARK = {"done": "[x]", "current": "[>]", "todo": "[ ]", "skipped": "[-]",
+               "incomplete": "[!]"}
 
 
 def done(result: Any) -> None:
@@ -70,12 +71,14 @@ def _plain_table(heads: list[str], cells: list[list[str]]) -> bool:
 
 
 def tool_list(rows: Sequence[Mapping[str, Any]], fmt: str) -> None:
-    columns = ("id", "name", "department", "owner", "stage", "due")
+    columns: tuple[str, ...] = ("id", "name", "department", "owner", "stage", "due")
+    if any(r.get("risk") for r in rows):  # issue 13: risk shown where any tool has one
+        columns = (*columns[:5], "risk", "due")
     if fmt == "json":
         machine.json_out(rows)
     elif fmt == "csv":
         machine.csv_out(rows, ("id", "name", "vendor", "department", "owner", "stage",
-                               "created", "due", "due_kind", "overdue"))
+                               "created", "due", "due_kind", "overdue", "risk"))
     else:
         shown = [{**r, "due": _due_cell(r)} for r in rows]
         table(shown, columns, empty="No tools match.")
@@ -127,12 +130,15 @@ def show(record: Mapping[str, Any], progress: Sequence[Any], history: Sequence[A
         if record.get(key) is not None:
             head.append(f"{key}: ", style="dim")
             head.append(f"{record.get(key)}\n")
+    for key, value in _risk_and_import(record):  # issue 13 (imports)
+        head.append(f"{key}: ", style="dim")
+        head.append(f"{value}\n")
     out().print(Panel(head, expand=False))
     for sp in progress:
         mark = STATUS_MARK.get(sp.status, "[ ]")
         out().print(f"{mark} {sp.stage.step} {sp.stage.value}", markup=False, style="bold"
                     if sp.status == "current" else None)
-        if sp.status in ("current", "done") or sp.status == "skipped":
+        if sp.status in ("current", "done", "skipped", "incomplete"):
             for req in sp.requirements:
                 tick = "ok" if req.met else "missing"
                 echo(f"      {tick:7} {req.field}: {req.what}")
@@ -141,6 +147,22 @@ def show(record: Mapping[str, Any], progress: Sequence[Any], history: Sequence[A
         echo("History:")
         for ev in history:
             echo("  " + _event_line(ev))
+
+
+def _risk_and_import(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    from aireg import imported as imp
+
+    out = []
+    risk = record.get("risk")
+    if isinstance(risk, Mapping) and risk:
+        out.append(("risk", imp.risk_label(risk)))
+    sec = imp.section(record)
+    if sec is not None:
+        out.append(("imported", f"{sec.get('date')} from {sec.get('file')}, row {sec.get('row')}"))
+        lacking = imp.still_lacking(record)
+        if lacking:
+            out.append(("still lacks", ", ".join(lacking)))
+    return out
 
 
 def _event_line(ev: Any) -> str:
@@ -188,7 +210,9 @@ def problems(result: Any) -> None:
 
 def due(items: Sequence[Any]) -> None:
     rows = [{
-        "owner": i.owner, "tool": i.tool, "work": i.kind, "due": i.due.isoformat(),
+        "owner": i.owner, "tool": i.tool,
+        "work": f"add {', '.join(i.lacks)}" if i.kind == "evidence" else i.kind,
+        "due": i.due.isoformat(),
         "status": f"OVERDUE {-i.days} days" if i.overdue else f"in {i.days} days",
     } for i in items]
     table(rows, ("owner", "tool", "work", "due", "status"), title="Work due",
@@ -232,6 +256,18 @@ def imported(result: Any) -> None:
          f"{c['merged']} merged, {c['skipped']} skipped, {c['filtered']} filtered out"
          + (f", {c['extra_entries']} extra product entries from split cells"
             if c["extra_entries"] else "") + ".")
+    by_reason = p.skipped_by_reason()
+    if by_reason:
+        info("Skipped by reason: " + ", ".join(f"{k} {n}" for k, n in by_reason.items()) + ".")
+    for d in p.dates:  # issue 13: never a made-up date
+        info(f"{d.name} (from {d.column}): {d.kept} kept; {len(d.missing)} missing, "
+             f"{len(d.unparseable)} unparseable, {len(d.implausible)} implausible, all left "
+             "out (never replaced by another date)"
+             + (f"; e.g. row {d.unparseable[0][0]} {d.unparseable[0][1]!r}" if d.unparseable
+                else "")
+             + (f"; e.g. row {d.implausible[0][0]} {d.implausible[0][1]} "
+                f"({d.implausible[0][2]})" if d.implausible else "") + ".")
     if not result.dry_run and c["records"]:
-        info("Imported records keep only what the source knew; `aireg validate` lists what "
-             "each still needs (no review or measurement is invented).")
+        info("Imported records keep only what the source knew; each lists in imported.lacks "
+             "the evidence it still lacks (no review or measurement is invented), and "
+             "`aireg due` chases it.")
