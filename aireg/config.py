@@ -65,7 +65,7 @@ class Risk:
     flags: tuple[str, ...] = tuple(f for f, _ in DEFAULT_FLAGS)
     roles: tuple[str, ...] = tuple(r for r, _ in DEFAULT_ROLES)
     prohibited: tuple[str, ...] = ("prohibited",)
-    high: tuple[str, ...] = ("high",)
+    high: tuple[str, ...] = ("high", "rights-impacting", "safety-impacting", "high-impact")
     high_risk_checklist: tuple[ChecklistItem, ...] = tuple(
         ChecklistItem(i, a) for i, a in DEFAULT_HIGH_RISK_CHECKLIST)
 

@@ -1360,7 +1360,7 @@ class _Planner:
         got: dict[str, str] = {}
         for name, f in (("created", m.created), ("retired.date", m.retired_date),
                         ("pilot.start", m.pilot_start), ("pilot.end", m.pilot_end)):
-            if f is None:
+            if f is None or (name == "retired.date" and head.stage != "retired"):
                 continue
             stats = self.date_stats.setdefault(name, DateStats(name, _ref_label(f.column or "",
                                                                              short=True)))

@@ -812,7 +812,7 @@ def _fast_scalar(value: Any, flow: bool = False) -> str:
 
 def _fast_key(key: Any) -> str:
     text = str(key)
-    if isinstance(key, str) and len(key) <= _MAX_PLAIN_KEY and _fast_plain(key):
+    if isinstance(key, str) and _fast_plain(key):
         return text
     return _quoted(text) if isinstance(key, str) else _fast_scalar(key)
 
@@ -865,12 +865,22 @@ def _fast_mapping(data: Mapping[Any, Any], indent: str, out: list[str]) -> None:
         _fast_value(value, indent, out)
 
 
+def _has_long_key(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(len(str(k)) > _MAX_PLAIN_KEY or _has_long_key(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_long_key(v) for v in value)
+    return False
+
+
 def dump_many(data: Mapping[str, Any], header: str = "") -> str:
     """A new file's text exactly as :func:`dump` lays it out, written by a small emitter for
     the shapes records have (mappings, lists, scalars), about five times as fast as PyYAML's:
     for writing thousands of records at once (`aireg import`). Text is plain where it surely
     reads back the same, a literal block when multi-line, else double-quoted, so
     ``load(dump_many(x)) == x`` (tests/test_yamlio.py checks it on generated text)."""
+    if _has_long_key(data):
+        return dump(data, header)  # a key past libyaml's simple-key limit: "? key" syntax
     out: list[str] = [header.rstrip("\n") + "\n"] if header else []
     for n, (key, value) in enumerate(data.items()):
         if n and _is_section(value):
