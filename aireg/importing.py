@@ -36,8 +36,8 @@ class ImportResult:
             "merged": [{"row": m.row, "into": m.into, "reason": m.reason} for m in p.merged],
             "skipped": [{"row": s.row, "reason": s.reason} for s in p.skipped],
             "new_departments": list(p.new_departments),
-            "dates": [d.as_dict() for d in p.dates],
             "skipped_by_reason": p.skipped_by_reason(),
+            "dates": [d.as_dict() for d in p.dates],
         }
 
 
@@ -90,11 +90,9 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
     if plan.new_departments:
         config_before = (reg.root / CONFIG_FILE).read_text("utf-8")
 
-        def add_departments(root: Any) -> None:
-            for dept in plan.new_departments:
-                root["departments"][dept] = {}
-
-        files[CONFIG_FILE] = yamlio.edit(config_before, add_departments)
+        files[CONFIG_FILE] = yamlio.add_to_mapping(
+            config_before, "departments", {d: {} for d in plan.new_departments},
+            file=CONFIG_FILE)
         expect[CONFIG_FILE] = config_before
     for rec in plan.records:
         rel = reg.rel(rec.id)

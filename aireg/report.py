@@ -273,7 +273,7 @@ class ReportData:
             "security_queue": [dict(q) for q in self.security_queue],
             "stage_times": [s.as_dict() for s in self.stage_times],
             "tool_times": [dict(t) for t in self.tool_times],
-            "due": [i.as_dict() for i in self.due],
+            "due": [{k: v for k, v in i.as_dict().items() if k != "lacks"} for i in self.due],
             "impact": {"tools": [dict(t) for t in self.impact_tools],
                        "departments": [dict(d) for d in self.impact_departments]},
             "overlaps": [o.as_dict() for o in self.overlaps],

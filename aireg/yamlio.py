@@ -793,7 +793,7 @@ def _quoted(value: str) -> str:
 
 
 def _fast_scalar(value: Any, flow: bool = False) -> str:
-    if isinstance(value, str):
+    if type(value) is str:
         return value if _fast_plain(value, flow) else _quoted(value)
     if value is None:
         return "null"
@@ -805,27 +805,40 @@ def _fast_scalar(value: Any, flow: bool = False) -> str:
         _check_float(value)
         text = repr(value)
         return text if ("." in text or "e" in text) else text + ".0"
+    if isinstance(value, str):
+        return value if _fast_plain(value, flow) else _quoted(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     raise ValueError(f"{type(value).__name__} cannot be written to a record")
 
 
+class _LongKey(Exception):
+    """A key past libyaml's simple-key limit: dump() writes it with "? key" syntax."""
+
+
 def _fast_key(key: Any) -> str:
-    text = str(key)
-    if isinstance(key, str) and _fast_plain(key):
-        return text
-    return _quoted(text) if isinstance(key, str) else _fast_scalar(key)
+    if type(key) is str:
+        if len(key) > _MAX_PLAIN_KEY:
+            raise _LongKey
+        return key if _fast_plain(key) else _quoted(key)
+    return _fast_scalar(key)
 
 
 def _fast_value(value: Any, indent: str, out: list[str]) -> None:
     """`value` after "key:" (the caller wrote the key), then its lines, at `indent`."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str:
+        if "\n" in value and _literal_ok(value):
+            _fast_literal(value, indent + "  ", out)
+        else:
+            out.append(" " + (value if _fast_plain(value) else _quoted(value)) + "\n")
+    elif kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
         if not value:
             out.append(" {}\n")
             return
         out.append("\n")
         _fast_mapping(value, indent + "  ", out)
-    elif isinstance(value, list | tuple):
+    elif kind is list or kind is tuple:
         if _short_scalars(value):
             out.append(" [" + ", ".join(_fast_scalar(v, True) for v in value) + "]\n")
             return
@@ -841,22 +854,17 @@ def _fast_value(value: Any, indent: str, out: list[str]) -> None:
             elif isinstance(item, Mapping | list | tuple):
                 raise ValueError("a list inside a list cannot be written to a record")
             else:
-                out.append(f"{indent}  - ")
-                _fast_text(item, indent + "    ", out)
+                out.append(f"{indent}  -")
+                _fast_value(item, indent + "  ", out)
     else:
-        out.append(" ")
-        _fast_text(value, indent + "  ", out)
+        out.append(" " + _fast_scalar(value) + "\n")
 
 
-def _fast_text(value: Any, indent: str, out: list[str]) -> None:
-    """A scalar whose line has begun: a literal block for multi-line text, else one line."""
-    if isinstance(value, str) and _literal_ok(value):
-        chomp = "" if value.endswith("\n") else "-"
-        lines = value[:-1] if value.endswith("\n") else value
-        out.append(f"|{chomp}\n")
-        out.extend(f"{indent}{line}\n" if line else "\n" for line in lines.split("\n"))
-    else:
-        out.append(_fast_scalar(value) + "\n")
+def _fast_literal(value: str, indent: str, out: list[str]) -> None:
+    chomp = "" if value.endswith("\n") else "-"
+    lines = value[:-1] if value.endswith("\n") else value
+    out.append(f" |{chomp}\n")
+    out.extend(f"{indent}{line}\n" if line else "\n" for line in lines.split("\n"))
 
 
 def _fast_mapping(data: Mapping[Any, Any], indent: str, out: list[str]) -> None:
@@ -865,29 +873,67 @@ def _fast_mapping(data: Mapping[Any, Any], indent: str, out: list[str]) -> None:
         _fast_value(value, indent, out)
 
 
-def _has_long_key(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return any(len(str(k)) > _MAX_PLAIN_KEY or _has_long_key(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_long_key(v) for v in value)
-    return False
-
-
 def dump_many(data: Mapping[str, Any], header: str = "") -> str:
     """A new file's text exactly as :func:`dump` lays it out, written by a small emitter for
     the shapes records have (mappings, lists, scalars), about five times as fast as PyYAML's:
     for writing thousands of records at once (`aireg import`). Text is plain where it surely
     reads back the same, a literal block when multi-line, else double-quoted, so
     ``load(dump_many(x)) == x`` (tests/test_yamlio.py checks it on generated text)."""
-    if _has_long_key(data):
-        return dump(data, header)  # a key past libyaml's simple-key limit: "? key" syntax
     out: list[str] = [header.rstrip("\n") + "\n"] if header else []
-    for n, (key, value) in enumerate(data.items()):
-        if n and _is_section(value):
-            out.append("\n")
-        out.append(f"{_fast_key(key)}:")
-        _fast_value(value, "", out)
+    try:
+        for n, (key, value) in enumerate(data.items()):
+            if n and _is_section(value):
+                out.append("\n")
+            out.append(f"{_fast_key(key)}:")
+            _fast_value(value, "", out)
+    except _LongKey:
+        return dump(data, header)
     return "".join(out) if data else (out[0] if out else "") + "{}\n"
+
+
+def add_to_mapping(text: str, key: str, entries: Mapping[str, Any], *, file: str = "") -> str:
+    """`text` with `entries` added at the end of the top-level block mapping `key`, as one
+    line each (``name: {}``), comments and layout untouched; checked by reading it back, and
+    done by :func:`edit` when the block is not plain enough to extend line by line. Cheaper
+    than edit() for the import, which adds many departments to aireg.yaml."""
+    before = load(text, file)
+    want = dict(before)
+    block = dict(want.get(key) or {})
+    block.update(entries)
+    want[key] = block
+
+    def by_edit() -> str:
+        def mutate(root: Any) -> None:
+            for k, v in entries.items():
+                root[key][k] = v
+
+        return edit(text, mutate, file=file)
+
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == f"{key}:"), None)
+    if start is None or not all(type(v) is dict and not v for v in entries.values()):
+        return by_edit()
+    last, indent = start, ""
+    for i in range(start + 1, len(lines)):
+        ln = lines[i]
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        if not ln[:1].isspace():
+            break
+        if not indent:
+            indent = ln[: len(ln) - len(ln.lstrip())]
+        last = i
+    if not indent:
+        return by_edit()
+    added = "".join(f"{indent}{_fast_key(k)}: {{}}\n" for k in entries)
+    tail = lines[last] if lines[last].endswith("\n") else lines[last] + "\n"
+    out = "".join([*lines[:last], tail, added, *lines[last + 1 :]])
+    try:
+        if load(out, file) == want:
+            return out
+    except YamlError:
+        pass
+    return by_edit()
 
 
 # --- edit (ruamel.yaml, round trip) ----------------------------------------------------------

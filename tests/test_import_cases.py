@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ADMIN, Reg
 
 from aireg import due, imported, yamlio
 from aireg.config import Policy
 from aireg.errors import UsageError
 from aireg.importer import plan_import
-from conftest import ADMIN, Reg
 
 DATA = Path(__file__).parent / "data"
 USE_CASES_SLICE = DATA / "ombegov_use_cases_slice.csv"
@@ -389,7 +389,7 @@ def test_a_prohibited_use_cannot_leave_purpose(reg: Reg) -> None:
             text = text.replace("goal: Fast notes.", "goal: Fast notes., success_criteria: [x],"
                                 " defined_with: [ana@acme.example]")
         reg.write("tools/scorer.yaml", text)
-        code, val = validate_json(reg)
+        _, val = validate_json(reg)
         rules = {p["rule"] for p in val["problems"] if p["severity"] == "error"}
         assert ("prohibited-use" not in rules) == ok, (stage, rules)
     reg.write("tools/scorer.yaml", base.replace("{stage}", "purpose") + "risk: {tier: banned}\n")
@@ -496,7 +496,8 @@ def test_dump_many_reads_back_as_written() -> None:
              "line\nbreak", "line\nbreak\n", "a\n\nb", " \nx", "tab\tx", "\u2028sep",
              "x\x85y", "\ufeffbom", "caf\u00e9 \u2013 \u2019", "x" * 5000, "", "<<", "="]
     record = {"schema": "aireg/v1", "id": "t", "name": "T", "source": {
-        **{f"k{i}": t for i, t in enumerate(texts)}, **{(t or "empty")[:200]: "key" for t in texts}},
+        **{f"k{i}": t for i, t in enumerate(texts)},
+        **{(t or "empty")[:200]: "key" for t in texts}},
         "imported": {"date": "2026-01-01", "file": "a.csv", "row": 1, "rows": [1, 2],
                      "stage": "purpose", "lacks": texts[:20]},
         "users": [{"group": "a", "count": 2, "needs": ["x", "y, z"]}], "n": 1.5, "b": True}
