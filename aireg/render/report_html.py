@@ -72,6 +72,7 @@ tr.total td, tr.total th { font-weight: 700; border-top: 2px solid var(--ink); }
 section.loud { border: 2px solid var(--warn); border-radius: 8px; padding: 0 16px 8px;
                margin-top: 24px; background: #fff5f5; }
 section.loud h2 { color: var(--warn); border-top: 0; margin-top: 14px; }
+section.loud tr > :last-child { white-space: nowrap; }
 .tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px;
        background: var(--bg); border: 1px solid var(--line); white-space: nowrap; }
 .tag.high { background: #fde2e2; border-color: #f5a3a3; color: var(--warn); font-weight: 600; }
@@ -543,8 +544,9 @@ def render(d: Mapping[str, Any]) -> str:
          bool(overdue)),
         ("deployed, never reviewed", len(d.get("unreviewed", [])),
          "no security review on record", bool(d.get("unreviewed"))),
-        ("import backlog", (d.get("backlog") or {}).get("lacking", 0),
-         "imported records lacking evidence", False),
+        *((("import backlog", (d.get("backlog") or {}).get("lacking", 0),
+             "imported records lacking evidence", False),)
+          if (d.get("backlog") or {}).get("imported") else ()),
         ("deployed", sum(d["funnel"]["by_stage"].get(s, 0) for s in ("impact", "active")),
          "in impact or active", False),
     ]
