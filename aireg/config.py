@@ -28,6 +28,54 @@ class Policy:
     reassess_every_days: int = 180
     require_signed_reviews: bool = False
     allowed_signers: str = ".aireg/allowed_signers"
+    earliest_year: int = 1980  # a date before it is implausible (a spreadsheet error)
+
+
+DEFAULT_TIERS = (
+    ("prohibited", "EU AI Act art. 5: a practice that may not be placed on the market or used"),
+    ("high", "EU AI Act art. 6 and annex III: high-risk"),
+    ("limited", "EU AI Act art. 50: transparency obligations"),
+    ("minimal", "minimal risk: no obligations beyond AI literacy"),
+)
+DEFAULT_FLAGS = (
+    ("rights-impacting", "OMB M-24-10: the output is a basis for decisions about people's rights"),
+    ("safety-impacting", "OMB M-24-10: the output can affect human life or safety"),
+    ("high-impact", "OMB M-25-21: high-impact AI"),
+)
+DEFAULT_ROLES = (
+    ("deployer", "the organization uses the system under its authority"),
+    ("provider", "the organization develops the system or has it developed, under its name"),
+)
+DEFAULT_HIGH_RISK_CHECKLIST = (
+    ("human-oversight", "Is a named person able to understand, override and stop the system's "
+     "output before it affects anyone?"),
+    ("impact-assessment", "Is a fundamental-rights or algorithmic impact assessment done and "
+     "filed?"),
+    ("logging", "Are the system's inputs, outputs and decisions logged and kept long enough to "
+     "investigate a complaint?"),
+    ("ai-literacy", "Are the people who use it trained in what it can and cannot do (AI "
+     "literacy)?"),
+)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """aireg.yaml's risk section: the tiers, flags and roles a record's `risk` may name."""
+
+    tiers: tuple[str, ...] = tuple(t for t, _ in DEFAULT_TIERS)
+    flags: tuple[str, ...] = tuple(f for f, _ in DEFAULT_FLAGS)
+    roles: tuple[str, ...] = tuple(r for r, _ in DEFAULT_ROLES)
+    prohibited: tuple[str, ...] = ("prohibited",)
+    high: tuple[str, ...] = ("high", "rights-impacting", "safety-impacting", "high-impact")
+    high_risk_checklist: tuple[ChecklistItem, ...] = tuple(
+        ChecklistItem(i, a) for i, a in DEFAULT_HIGH_RISK_CHECKLIST)
+
+    def is_prohibited(self, risk: Mapping[str, Any]) -> bool:
+        return risk.get("tier") in self.prohibited
+
+    def is_high(self, risk: Mapping[str, Any]) -> bool:
+        flags = risk.get("flags") if isinstance(risk.get("flags"), list) else []
+        return risk.get("tier") in self.high or any(f in self.high for f in flags or [])
 
 
 @dataclass(frozen=True)
@@ -43,6 +91,15 @@ class Config:
     policy: Policy
     checklist: tuple[ChecklistItem, ...]
     handles: Mapping[str, str] = field(default_factory=dict)
+    risk: Risk = field(default_factory=Risk)
+
+    def checklist_for(self, record: Mapping[str, Any]) -> tuple[ChecklistItem, ...]:
+        """The questions a security review of `record` answers: the security checklist, and
+        for a high-risk use (risk tier or flag in risk.high) the high-risk checklist too."""
+        risk = record.get("risk")
+        if isinstance(risk, Mapping) and self.risk.is_high(risk):
+            return self.checklist + self.risk.high_risk_checklist
+        return self.checklist
 
     def is_reviewer(self, email: str) -> bool:
         return identity.normal(email) in self.security
@@ -71,6 +128,25 @@ def build(data: Mapping[str, Any]) -> Config:
         reassess_every_days=int(pol.get("reassess_every_days", Policy.reassess_every_days)),
         require_signed_reviews=bool(pol.get("require_signed_reviews", False)),
         allowed_signers=str(pol.get("allowed_signers", Policy.allowed_signers)),
+        earliest_year=int(pol.get("earliest_year", Policy.earliest_year)),
+    )
+    rk = data.get("risk") or {}
+
+    def ids(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        got = rk.get(key)
+        if not isinstance(got, list):
+            return default
+        return tuple(str(i.get("id")) if isinstance(i, Mapping) else str(i) for i in got)
+
+    base = Risk()
+    high_list = rk.get("high_risk_checklist")
+    risk = Risk(
+        tiers=ids("tiers", base.tiers), flags=ids("flags", base.flags),
+        roles=ids("roles", base.roles), prohibited=ids("prohibited", base.prohibited),
+        high=ids("high", base.high),
+        high_risk_checklist=base.high_risk_checklist if not isinstance(high_list, list) else
+        tuple(ChecklistItem(str(i.get("id")), str(i.get("ask")))
+              for i in high_list if isinstance(i, Mapping)),
     )
     return Config(
         organization=str(data.get("organization", "")),
@@ -89,6 +165,7 @@ def build(data: Mapping[str, Any]) -> Config:
             if isinstance(i, Mapping)
         ),
         handles={str(k).lower(): str(v) for k, v in (data.get("handles") or {}).items()},
+        risk=risk,
     )
 
 
@@ -127,6 +204,13 @@ def check(data: Any, file: str, text: str) -> tuple[Config | None, list[Problem]
             if why is not None:
                 add(f"{where}[{i}]", f"{where}[{i}] cannot name a person: {why}; write the "
                     "address as plain text.", "bad-identity")
+    named = set(cfg.risk.tiers) | set(cfg.risk.flags)
+    for key in ("prohibited", "high"):
+        for i, rid in enumerate(getattr(cfg.risk, key)):
+            if rid not in named and isinstance((data.get("risk") or {}).get(key), list):
+                add(f"risk.{key}[{i}]", f'risk.{key} names "{rid}", which is neither a tier nor '
+                    "a flag of risk; add it to risk.tiers or risk.flags, or remove it.",
+                    "unknown-risk")
     if not cfg.security:
         add("roles.security", "roles.security is empty, so no tool could ever be reviewed; "
             "add the CTO's e-mail.", "no-reviewer")

@@ -76,6 +76,9 @@ def stale_lock_error(root: Path, *locks: str) -> EnvError:
     )
 
 
+_PACK_FROM = 200  # files stored at once from which one pack beats loose objects
+
+
 @dataclass(frozen=True)
 class Identity:
     """A person as git records them."""
@@ -271,12 +274,39 @@ class Git:
         return entries
 
     def store_files(self, files: Mapping[str, Path]) -> dict[str, str]:
-        """Store each file's bytes, as they are (no filters), as a blob: path -> blob id."""
+        """Store each file's bytes, as they are (no filters), as a blob: path -> blob id.
+
+        Many files (an import) go into one pack by `git fast-import`, instead of one loose
+        object file each: the same blobs, the same ids, a fraction of the file writes."""
         paths = list(files)
+        if len(paths) > _PACK_FROM:
+            return self._store_packed(files)
         listing = "".join(f"{files[p]}\n" for p in paths).encode("utf-8", "surrogateescape")
         blobs = self.run("hash-object", "-w", "--no-filters", "--stdin-paths",
                          stdin=listing).decode("ascii").split()
         return dict(zip(paths, blobs, strict=True))
+
+    def _store_packed(self, files: Mapping[str, Path]) -> dict[str, str]:
+        paths = list(files)
+        stream = bytearray()
+        for n, rel in enumerate(paths, 1):
+            data = files[rel].read_bytes()
+            stream += b"blob\nmark :%d\ndata %d\n" % (n, len(data))
+            stream += data
+            stream += b"\n"
+        stream += b"done\n"
+        fd, marks = tempfile.mkstemp(prefix="aireg-marks-", dir=self.git_dir)
+        os.close(fd)
+        try:
+            self.run("fast-import", "--quiet", "--done", f"--export-marks={marks}",
+                     stdin=bytes(stream))
+            ids: dict[int, str] = {}
+            for line in Path(marks).read_text("ascii").splitlines():
+                mark, _, oid = line.partition(" ")
+                ids[int(mark[1:])] = oid.strip()
+        finally:
+            os.unlink(marks)
+        return {rel: ids[n] for n, rel in enumerate(paths, 1)}
 
     def commit_blobs(
         self, blobs: Mapping[str, str], message: str, author: Identity, parent: str | None,

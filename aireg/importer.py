@@ -78,13 +78,14 @@ import difflib
 import hashlib
 import io
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from aireg import imported
 from aireg.errors import UsageError
 from aireg.names import (
     normalize_product,
@@ -112,7 +113,7 @@ _MAPS_DIR = Path(__file__).parent / "importmaps"
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _URL = re.compile(r"^https?://\S+$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_ISO_DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T].*)?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s.*)?$")
 _WS = re.compile(r"\s+")
 _HASH_LEN = 6
@@ -132,10 +133,12 @@ class ImportedRecord:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A data row (or one product of it) not imported; `reason` is one sentence with the fix."""
+    """A data row (or one product of it) not imported; `reason` is one sentence with the fix,
+    `kind` the reason in one word (blank, width, repeat, name, department, stage, exists)."""
 
     row: int
     reason: str
+    kind: str = "other"
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,30 @@ class Merged:
     row: int
     into: str
     reason: str
+
+
+@dataclass
+class DateStats:
+    """One mapped date field over the imported rows: how many values were kept, and which were
+    missing, unparseable or implausible. Those are left out of the record, never replaced by
+    another date (the verbatim text stays in `source`)."""
+
+    name: str  # created, retired.date, pilot.start, pilot.end
+    column: str
+    kept: int = 0
+    missing: list[int] = field(default_factory=list)  # rows
+    unparseable: list[tuple[int, str]] = field(default_factory=list)  # (row, text)
+    implausible: list[tuple[int, str, str]] = field(default_factory=list)  # (row, text, why)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.name, "column": self.column, "kept": self.kept,
+            "missing": len(self.missing), "unparseable": len(self.unparseable),
+            "implausible": len(self.implausible), "defaulted": 0, "action": "left out",
+            "unparseable_examples": [{"row": r, "value": v} for r, v in self.unparseable[:5]],
+            "implausible_examples": [{"row": r, "value": v, "why": w}
+                                     for r, v, w in self.implausible[:5]],
+        }
 
 
 @dataclass(frozen=True)
@@ -165,6 +192,11 @@ class ImportPlan:
     filtered: tuple[int, ...] = ()
     extra_entries: int = 0
     new_departments: tuple[str, ...] = ()
+    dates: tuple[DateStats, ...] = ()
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many entries were skipped for each kind of reason."""
+        return dict(Counter(s.kind for s in self.skipped).most_common())
 
     def counts(self) -> dict[str, int]:
         """The closing numbers, in the order a summary line reads them."""
@@ -196,13 +228,29 @@ class _Row:
 
 @dataclass(frozen=True)
 class _Table:
-    header: tuple[str, ...]
+    header: tuple[str, ...]  # one key per column: its name, "NAME (2)" for a repeated name
     rows: tuple[_Row, ...]
     blank: tuple[int, ...]
+    names: tuple[str, ...] = ()  # the header as written (blank names as "column N")
 
 
 def _clean(value: str) -> str:
+    if "\r" not in value:
+        return value.strip()
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _likely_encoding(data: bytes) -> str | None:
+    """The encoding a file that is not UTF-8 was most likely saved in, or None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for enc in ("cp1252", "mac_roman"):
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return enc
+    return "latin-1"
 
 
 def _decode(path: Path, data: bytes, encoding: str | None) -> str:
@@ -223,16 +271,78 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
         row = records if at_row_start else records - 1
         where = "the header" if row < 1 else f"data row {row}"
         line = prefix.count("\n") + 1
-        hint = " (e.g. --encoding cp1252)" if encoding is None else ""
+        bad = data[exc.start : exc.start + 1]
+        likely = _likely_encoding(data) if encoding is None else None
+        if likely:
+            shown = bad.decode(likely, errors="replace")
+            raise UsageError(
+                f"{path} is not {enc} text: byte {exc.start} (line {line}, {where}) is "
+                f"0x{bad.hex()}, which is {shown!r} in {likely}, the encoding the file was most "
+                f"likely saved in; pass --encoding {likely} (or the encoding you know it has)."
+            ) from None
         raise UsageError(
             f"{path} is not {enc} text: byte {exc.start} (line {line}, {where}) cannot be "
-            f"decoded; pass --encoding{hint} with the encoding the file was saved in."
+            "decoded; pass --encoding with the encoding the file was saved in."
         ) from None
     # A BOM survives when the caller names plain utf-8 (or utf-16 variants keep one): drop it.
     return text.removeprefix("\ufeff")
 
 
-def _read_table(path: Path, encoding: str | None) -> _Table:
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def _xlsx_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV export would hold (dates as ISO dates)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_records(path: Path, sheet: str | None) -> list[list[str]]:
+    """The cells of one worksheet (the first, or `sheet`), each as text."""
+    try:
+        import openpyxl  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a dependency of aireg
+        raise UsageError(
+            f"{path} is a spreadsheet, and reading one needs openpyxl; install it "
+            "(pip install openpyxl) or export the sheet as CSV."
+        ) from None
+    import zipfile
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UsageError(
+            f"{path} cannot be read as an .xlsx workbook ({exc}); save it again from the "
+            "spreadsheet program as .xlsx, or export the sheet as CSV."
+        ) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise UsageError(
+                f"{path} has no sheet named {sheet!r}; pass --sheet with one of: "
+                f"{', '.join(repr(n) for n in book.sheetnames)}."
+            )
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        return [[_clean(_xlsx_text(v)) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _read_table(path: Path, encoding: str | None, sheet: str | None = None) -> _Table:
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        if not path.is_file():
+            raise UsageError(f"{path} does not exist; pass the path of the inventory.")
+        return _table(path, iter(_xlsx_records(path, sheet)))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -243,16 +353,22 @@ def _read_table(path: Path, encoding: str | None) -> _Table:
         ) from None
     text = _decode(path, data, encoding)
     reader = csv.reader(io.StringIO(text, newline=""))
+    return _table(path, ([_clean(c) for c in record] for record in reader))
+
+
+def _table(path: Path, records: Iterator[list[str]]) -> _Table:
     header: tuple[str, ...] | None = None
+    names: tuple[str, ...] = ()
     rows: list[_Row] = []
     blank: list[int] = []
     number = 0
     try:
-        for record in reader:
-            cells = [_clean(c) for c in record]
+        for cells in records:
             if header is None:
                 if any(cells):
-                    header = _header(path, cells)
+                    while cells and not cells[-1]:
+                        cells = cells[:-1]  # a sheet's empty trailing columns name nothing
+                    names, header = _header(cells)
                 continue
             number += 1
             if not any(cells):
@@ -277,23 +393,30 @@ def _read_table(path: Path, encoding: str | None) -> _Table:
             f"{path} has no rows: it has a header but no data under it; export the inventory "
             "with its data rows."
         )
-    return _Table(header, tuple(rows), tuple(blank))
+    return _Table(header, tuple(rows), tuple(blank), names)
 
 
-def _header(path: Path, cells: list[str]) -> tuple[str, ...]:
-    names: list[str] = []
-    seen: set[str] = set()
-    for i, cell in enumerate(cells, 1):
-        # Spreadsheets export trailing unnamed columns; they stay addressable by position.
-        name = cell or f"column {i}"
-        if name in seen:
-            raise UsageError(
-                f"{path} has two columns named {name!r} in its header, so a map cannot tell "
-                "them apart; rename one of them."
-            )
-        seen.add(name)
-        names.append(name)
-    return tuple(names)
+def _header(cells: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The header's names as written, and a unique key per column: a name used more than once
+    is keyed "NAME (2)", "NAME (3)" from its second use on. Repeated names are no error: only
+    a map that names one of them must say which (by position or occurrence)."""
+    # Spreadsheets export trailing unnamed columns; they stay addressable by position.
+    names = tuple(cell or f"column {i}" for i, cell in enumerate(cells, 1))
+    keys: list[str] = []
+    taken = set(names)
+    seen: Counter[str] = Counter()
+    for name in names:
+        seen[name] += 1
+        key = name
+        if seen[name] > 1:
+            n = seen[name]
+            key = f"{name} ({n})"
+            while key in taken:
+                n += 1
+                key = f"{name} ({n})"
+            taken.add(key)
+        keys.append(key)
+    return names, tuple(keys)
 
 
 def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], list[dict[str, str]]]:
@@ -354,6 +477,11 @@ class _Map:
     owner: _Field | None = None
     created: _Field | None = None
     retired_date: _Field | None = None
+    pilot_start: _Field | None = None
+    pilot_end: _Field | None = None
+    risk_tier: _Field | None = None
+    risk_flags: tuple[_Field, ...] = ()
+    risk_role: _Field | None = None
     problem: _Field | None = None
     goal: _Field | None = None
     data: _Field | None = None
@@ -365,8 +493,8 @@ class _Map:
 
 _TOP_KEYS = (
     "id", "name", "vendor", "url", "department", "departments", "owner", "stage",
-    "unmapped_stage", "created", "retired_date", "purpose", "security", "filter", "merge_by",
-    "source",
+    "unmapped_stage", "created", "retired_date", "purpose", "pilot", "security", "risk",
+    "filter", "merge_by", "source",
 )  # fmt: skip
 _MERGE_FIELDS = ("department", "name", "vendor")
 
@@ -408,7 +536,32 @@ class _MapReader:
         ]
 
     def column(self, key: str, value: Any) -> str:
-        col = self.text(key, value)
+        """A column reference: a header name, ``{position: N}`` (1 = the first column) or
+        ``{name: TEXT, occurrence: N}`` (the Nth column with that name); returned as the key
+        rows are looked up by once the header is read (see :func:`_ref_label`)."""
+        if isinstance(value, Mapping):
+            self.keys(key, value, ("name", "position", "occurrence"))
+            if "position" in value:
+                if "name" in value or "occurrence" in value:
+                    raise self.fail(key, "has position beside name or occurrence",
+                                    "keep either position, or name and occurrence")
+                pos = value["position"]
+                if isinstance(pos, bool) or not isinstance(pos, int) or pos < 1:
+                    raise self.fail(f"{key}.position", f"is {pos!r}",
+                                    "write the column's number, 1 for the first column")
+                col = f"{_REF}#{pos}"
+            else:
+                if "name" not in value:
+                    raise self.fail(key, "names no column",
+                                    "write `name:` (with `occurrence:`) or `position:`")
+                name = self.text(f"{key}.name", value["name"]).strip()
+                occ = value.get("occurrence", 1)
+                if isinstance(occ, bool) or not isinstance(occ, int) or occ < 1:
+                    raise self.fail(f"{key}.occurrence", f"is {occ!r}",
+                                    "write 1 for the first column of that name, 2 for the second")
+                col = f"{_REF}{occ}{_REF}{name}"
+        else:
+            col = self.text(key, value).strip()
         self.columns.append((key, col))
         return col
 
@@ -533,9 +686,8 @@ def _read_map(mapping: Any, map_file: str) -> _Map:
         if id_field.column is None:
             id_field = None
         if "prefix" in id_spec:
-            prefix = r.text("id.prefix", id_spec["prefix"])
-            if prefix != "department":
-                r.columns.append(("id.prefix", prefix))
+            got = id_spec["prefix"]
+            prefix = "department" if got == "department" else r.column("id.prefix", got)
         hash_columns = tuple(
             r.column(f"id.hash_columns[{i}]", c)
             for i, c in enumerate(id_spec.get("hash_columns", []) or [])
@@ -569,6 +721,12 @@ def _read_map(mapping: Any, map_file: str) -> _Map:
                     "write data classes from aireg.yaml, such as customer-personal",
                 )
 
+    pilot = mapping.get("pilot", {})
+    if not isinstance(pilot, Mapping):
+        raise r.fail("pilot", "must be a mapping", "write `start:` and `end:` under it")
+    r.keys("pilot", pilot, ("start", "end"))
+    risk_tier, risk_flags, risk_role = _read_risk(r, mapping.get("risk", {}))
+
     filters = _read_filters(r, mapping.get("filter", []))
     merge_by = tuple(r.texts("merge_by", mapping.get("merge_by", [])))
     for item in merge_by:
@@ -593,6 +751,11 @@ def _read_map(mapping: Any, map_file: str) -> _Map:
         owner=r.optional(mapping, "owner"),
         created=r.optional(mapping, "created"),
         retired_date=r.optional(mapping, "retired_date"),
+        pilot_start=r.spec("pilot.start", pilot["start"])[0] if "start" in pilot else None,
+        pilot_end=r.spec("pilot.end", pilot["end"])[0] if "end" in pilot else None,
+        risk_tier=risk_tier,
+        risk_flags=risk_flags,
+        risk_role=risk_role,
         problem=r.spec("purpose.problem", purpose["problem"])[0] if "problem" in purpose else None,
         goal=r.spec("purpose.goal", purpose["goal"])[0] if "goal" in purpose else None,
         data=data,
@@ -601,6 +764,38 @@ def _read_map(mapping: Any, map_file: str) -> _Map:
         source=source,
         columns=tuple(r.columns),
     )
+
+
+def _read_risk(
+    r: _MapReader, spec: Any
+) -> tuple[_Field | None, tuple[_Field, ...], _Field | None]:
+    """``risk: {tier, flags, role}``: each a field spec with ``values`` (source text to a
+    tier, or for ``flags`` to a flag or a list of flags; a flag column may be a list of
+    specs), or a constant ``value``. An unmapped value states nothing."""
+    if not isinstance(spec, Mapping):
+        raise r.fail("risk", "must be a mapping", "write `tier:`, `flags:` or `role:` under it")
+    r.keys("risk", spec, ("tier", "flags", "role"))
+    tier = role = None
+    if "tier" in spec:
+        tier = r.spec("risk.tier", spec["tier"], values=True, constant=True)[0]
+    if "role" in spec:
+        role = r.spec("risk.role", spec["role"], values=True, constant=True)[0]
+    flags: list[_Field] = []
+    got = spec.get("flags", [])
+    for i, item in enumerate(got if isinstance(got, list) else [got]):
+        key = f"risk.flags[{i}]" if isinstance(got, list) else "risk.flags"
+        flags.append(r.spec(key, item, values=True, constant=True)[0])
+    for f in (tier, role, *flags):
+        if f is None:
+            continue
+        targets = list((f.values or {}).values()) + ([f.value] if f.column is None else [])
+        for dst in targets:
+            for one in dst if isinstance(dst, list) else [dst]:
+                if one is not None and (not isinstance(one, str) or slugify(one) != one):
+                    raise r.fail(f.key, f"maps to {one!r}",
+                                 "write a risk tier, flag or role id from aireg.yaml's risk, "
+                                 "such as high or rights-impacting")
+    return tier, tuple(flags), role
 
 
 def _read_filters(r: _MapReader, spec: Any) -> tuple[_Filter, ...]:
@@ -639,44 +834,102 @@ def _read_source(r: _MapReader, spec: Any) -> tuple[tuple[str, str], ...] | None
     if spec == "*":
         return None
     if isinstance(spec, list):
-        pairs = [(c, c) for c in (r.text(f"source[{i}]", v) for i, v in enumerate(spec))]
+        pairs = []
+        for i, v in enumerate(spec):
+            col = r.column(f"source[{i}]", v)
+            pairs.append((_ref_label(col, short=True), col))
     elif isinstance(spec, Mapping):
-        pairs = [(r.text("source", k), r.text(f"source.{k}", v)) for k, v in spec.items()]
+        pairs = [(r.text("source", k), r.column(f"source.{k}", v)) for k, v in spec.items()]
     else:
         raise r.fail("source", f"is {spec!r}", 'write "*", a list of columns or {key: column}')
-    for key, col in pairs:
+    for key, _col in pairs:
         if key in ("row", "rows", "file"):
             raise r.fail(
                 f"source.{key}", "uses a key the import writes itself", "name it differently"
             )
-        r.columns.append((f"source.{key}", col))
     return tuple(pairs)
 
 
-def _check_columns(m: _Map, header: tuple[str, ...], csv_name: str) -> None:
-    missing = [(k, c) for k, c in m.columns if c not in header]
-    if not missing:
-        return
+_REF = "\x1f"  # starts a reference by position or occurrence, never in a header
 
-    def near(col: str) -> str:
-        folded = {h.casefold(): h for h in header}
-        match = folded.get(col.casefold()) or next(
-            iter(difflib.get_close_matches(col, header, n=1, cutoff=0.5)), None
-        )
-        return f" (did you mean {match!r})" if match else ""
 
-    available = ", ".join(repr(h) for h in header)
-    if len(missing) == 1:
-        key, col = missing[0]
+def _ref_label(col: str, short: bool = False) -> str:
+    """A column reference as a person reads it."""
+    if not col.startswith(_REF):
+        return col if short else f"column {col!r}"
+    if col.startswith(f"{_REF}#"):
+        return f"column {col[2:]}"
+    occ, _, name = col[1:].partition(_REF)
+    return f"{name} ({occ})" if short else f"column {name!r} (occurrence {occ})"
+
+
+def _resolve_columns(m: _Map, table: _Table, csv_name: str) -> None:
+    """Check every column the map names against the header, and make each reference by
+    position or occurrence a key of every row. A repeated header name is an error only when
+    the map names it plainly."""
+    names, header = table.names, table.header
+    positions: dict[str, list[int]] = defaultdict(list)
+    for i, name in enumerate(names):
+        positions[name].append(i)
+    available = ", ".join(repr(h) for h in dict.fromkeys(names))
+    missing: list[tuple[str, str]] = []
+    bound: dict[str, int] = {}
+    for key, col in m.columns:
+        if col.startswith(f"{_REF}#"):
+            pos = int(col[2:])
+            if pos > len(names):
+                raise UsageError(
+                    f"{m.file}: {key} names column {pos} by position, but {csv_name} has "
+                    f"{len(names)} columns; write a position from 1 to {len(names)}."
+                )
+            bound[col] = pos - 1
+        elif col.startswith(_REF):
+            occ_text, _, name = col[1:].partition(_REF)
+            occ, found = int(occ_text), positions.get(name, [])
+            if not found:
+                missing.append((key, name))
+            elif occ > len(found):
+                raise UsageError(
+                    f"{m.file}: {key} asks for occurrence {occ} of column {name!r}, but "
+                    f"{csv_name} has {len(found)} columns of that name (positions "
+                    f"{', '.join(str(p + 1) for p in found)}); write an occurrence from 1 to "
+                    f"{len(found)}."
+                )
+            else:
+                bound[col] = found[occ - 1]
+        elif len(positions.get(col, ())) > 1:
+            where = ", ".join(str(p + 1) for p in positions[col])
+            raise UsageError(
+                f"{m.file}: {key} names column {col!r}, which {csv_name} has "
+                f"{len(positions[col])} times (positions {where}); say which one with "
+                f"`{{name: {col!r}, occurrence: N}}` or `{{position: N}}`."
+            )
+        elif col not in header:
+            missing.append((key, col))
+    if missing:
+
+        def near(col: str) -> str:
+            folded = {h.casefold(): h for h in names}
+            match = folded.get(col.casefold()) or next(
+                iter(difflib.get_close_matches(col, names, n=1, cutoff=0.5)), None
+            )
+            return f" (did you mean {match!r})" if match else ""
+
+        if len(missing) == 1:
+            key, col = missing[0]
+            raise UsageError(
+                f"{m.file}: {key} names column {col!r}, which {csv_name} does not have"
+                f"{near(col)}; write one of its columns there: {available}."
+            )
+        listed = "; ".join(f"{k} names {c!r}{near(c)}" for k, c in missing)
         raise UsageError(
-            f"{m.file}: {key} names column {col!r}, which {csv_name} does not have{near(col)}; "
-            f"write one of its columns there: {available}."
+            f"{m.file} names columns {csv_name} does not have ({listed}); write columns it "
+            f"has: {available}."
         )
-    listed = "; ".join(f"{k} names {c!r}{near(c)}" for k, c in missing)
-    raise UsageError(
-        f"{m.file} names columns {csv_name} does not have ({listed}); write columns it has: "
-        f"{available}."
-    )
+    if bound:
+        for row in table.rows:
+            for col, i in bound.items():
+                row.values[col] = row.cells[i]
 
 
 # ---------------------------------------------------------------- planning
@@ -692,6 +945,10 @@ class _Entry:
 
 class _Skip(Exception):
     """Internal: this row or entry is not imported, for the reason given."""
+
+    def __init__(self, reason: str, kind: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def _split(text: str, separators: tuple[str, ...]) -> list[str]:
@@ -722,8 +979,17 @@ def _product_key(name: str) -> str:
     return normalize_product(name) or name.casefold()
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+_WORDY_DATE = re.compile(
+    r"^(?:(?P<m1>[A-Za-z]{3,9})\.?\s+(?P<d1>\d{1,2}),?\s+(?P<y1>\d{4})"
+    r"|(?P<d2>\d{1,2})\s+(?P<m2>[A-Za-z]{3,9})\.?,?\s+(?P<y2>\d{4}))$"
+)
+
+
 def _iso(text: str) -> str | None:
-    """A full date in ISO or US form as YYYY-MM-DD; partial or odd dates are not guessed."""
+    """A full date as YYYY-MM-DD: ISO (a time after it ignored), M/D/YYYY, "March 5, 2024" or
+    "5 March 2024". Partial or odd dates ("Q4FY25", "01/2024", "Pre-2021") are not guessed."""
     for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_US_DATE, (2, 0, 1))):
         hit = pattern.match(text)
         if hit:
@@ -732,6 +998,17 @@ def _iso(text: str) -> str | None:
                 return date(y, mo, d).isoformat()
             except ValueError:
                 return None
+    hit = _WORDY_DATE.match(text)
+    if hit:
+        month = (hit.group("m1") or hit.group("m2")).lower()
+        month = "sep" if month == "sept" else month
+        month_no = next((i for i, n in enumerate(_MONTHS, 1) if n.startswith(month)), None)
+        try:
+            if month_no:
+                return date(int(hit.group("y1") or hit.group("y2")), month_no,
+                            int(hit.group("d1") or hit.group("d2"))).isoformat()
+        except ValueError:
+            return None
     return None
 
 
@@ -749,8 +1026,11 @@ class _Planner:
         departments: set[str],
         owner: str,
         today: str,
+        earliest_year: int = 1980,
     ) -> None:
         self.m = m
+        self.earliest_year = earliest_year
+        self.date_stats: dict[str, DateStats] = {}
         self.table = table
         self.csv_name = csv_name
         self.existing = existing
@@ -770,23 +1050,20 @@ class _Planner:
             raw = f.raw(row)
             if not raw:
                 raise _Skip(
-                    f"its department column {f.column!r} is blank; fill it in the CSV or set "
-                    f"department.value in {m.file}."
-                )
+                    f"its department {_ref_label(f.column or '')} is blank; fill it in the CSV "
+                    f"or set department.value in {m.file}.", "department")
             mapped = (f.values or {}).get(raw.casefold())
             if mapped is None and not m.create_departments:
                 raise _Skip(
-                    f"department value {raw!r} in column {f.column!r} is not in "
+                    f"department value {raw!r} in {_ref_label(f.column or '')} is not in "
                     f"department.values of {m.file}; add it there (e.g. {raw!r}: "
-                    f"{slugify(raw)}) or set `departments: create`."
-                )
+                    f"{slugify(raw)}) or set `departments: create`.", "department")
             dept = str(mapped) if mapped is not None else slugify(raw)
         if dept not in self.departments:
             if not m.create_departments:
                 raise _Skip(
                     f"department {dept!r} (from {raw!r}) is not in aireg.yaml; add it under "
-                    f"departments there, or set `departments: create` in {m.file}."
-                )
+                    f"departments there, or set `departments: create` in {m.file}.", "department")
             self.new_departments[dept] = None
         return dept
 
@@ -802,15 +1079,15 @@ class _Planner:
             return m.unmapped_stage
         if not raw:
             raise _Skip(
-                f"its stage column {f.column!r} is blank and a stage is never guessed; fill it "
-                f"in the CSV, or set `unmapped_stage: purpose` in {m.file} to import such rows "
-                "in purpose."
-            )
+                f"its stage {_ref_label(f.column or '')} is blank and a stage is never "
+                f"guessed; fill it in the CSV, or set `unmapped_stage: purpose` in {m.file} "
+                "to import such rows "
+                "in purpose.", "stage")
         raise _Skip(
-            f"stage {raw!r} in column {f.column!r} is not in stage.values of {m.file}; add it "
-            f"there (e.g. {raw!r}: pilot), or set `unmapped_stage: purpose` to import such rows "
-            "in purpose."
-        )
+            f"stage {raw!r} in {_ref_label(f.column or '')} is not in stage.values of "
+            f"{m.file}; add it there (e.g. {raw!r}: pilot), or set `unmapped_stage: purpose` "
+            "to import such rows "
+            "in purpose.", "stage")
 
     def names(self, row: _Row) -> list[str]:
         f = self.m.name
@@ -827,17 +1104,17 @@ class _Planner:
         if not unique:
             cell = row.values[f.column or ""]
             if not cell:
-                why = f"its name column {f.column!r} is blank, and a record needs a name"
+                why = f"its name {_ref_label(f.column or '')} is blank, and a record needs a name"
                 fix = "fill it in the CSV"
             else:
-                why = f"its name column {f.column!r} says {cell!r}, which names no product"
+                why = f"its name {_ref_label(f.column or '')} says {cell!r}, which names no product"
                 fix = "name the product in the CSV (the map lists such values under name.ignore)"
-            raise _Skip(f"{why}; {fix}.")
+            raise _Skip(f"{why}; {fix}.", "name")
         return unique
 
     def entries(self) -> tuple[list[_Entry], list[Skipped], list[int], int]:
         entries: list[_Entry] = []
-        skipped = [Skipped(n, "the row is blank.") for n in self.table.blank]
+        skipped = [Skipped(n, "the row is blank.", "blank") for n in self.table.blank]
         filtered: list[int] = []
         extra = 0
         seen_content: dict[tuple[str, ...], int] = {}
@@ -851,6 +1128,7 @@ class _Planner:
                             f"the row has {width + row.extra} or more filled cells but the header "
                             f"names {width} columns; fix its quoting in the CSV."
                         ),
+                        "width",
                     )
                 )
                 continue
@@ -861,14 +1139,14 @@ class _Planner:
                 first = seen_content.setdefault(row.cells, row.number)
                 if first != row.number:
                     why = f"the row repeats row {first} exactly, so it is imported once."
-                    skipped.append(Skipped(row.number, why))
+                    skipped.append(Skipped(row.number, why, "repeat"))
                     continue
             try:
                 names = self.names(row)
                 dept = self.department(row)
                 stage = self.stage(row)
             except _Skip as skip:
-                skipped.append(Skipped(row.number, str(skip)))
+                skipped.append(Skipped(row.number, str(skip), skip.kind))
                 continue
             extra += len(names) - 1
             entries.extend(_Entry(row, n, dept, stage) for n in names)
@@ -1005,7 +1283,9 @@ class _Planner:
             )
         data["owner"] = owner or self.owner
         data["stage"] = head.stage
-        data["created"] = _iso(self.first(m.created, [head])) or self.today
+        dates = self.dates(head)
+        if "created" in dates:
+            data["created"] = dates["created"]
         purpose = {
             k: v
             for k, v in (
@@ -1024,24 +1304,107 @@ class _Planner:
                     classes[str(c)] = None
             if classes:
                 data["security"] = {"data": list(classes)}
+        pilot = {k: dates[f"pilot.{k}"] for k in ("start", "end") if f"pilot.{k}" in dates}
+        if pilot:
+            data["pilot"] = pilot
+        risk = self.risk(entries)
+        if risk:
+            data["risk"] = risk
+        where = f"{self.csv_name}, row {head.row.number}"
         if head.stage == "retired":
-            when = _iso(self.first(m.retired_date, [head])) or self.today
             data["retired"] = {
-                "date": when,
-                "reason": f"retired in the source inventory ({self.csv_name}, row "
-                f"{head.row.number})",
+                **({"date": dates["retired.date"]} if "retired.date" in dates else {}),
+                "reason": f"retired in the source inventory ({where})",
             }
+        if head.stage == "rejected":
+            data["rejected"] = {"reason": f"rejected in the source inventory ({where})"}
         data["source"] = self.source(entries)
+        rows = list(dict.fromkeys(e.row.number for e in entries))
+        provenance: dict[str, Any] = {"date": self.today, "file": self.csv_name, "row": rows[0]}
+        if len(rows) > 1:
+            provenance["rows"] = rows
+        provenance["stage"] = head.stage
+        provenance["lacks"] = imported.lacks_for(data, Stage(head.stage))
+        data["imported"] = provenance
         return ordered(data)
+
+    def risk(self, entries: list[_Entry]) -> dict[str, Any]:
+        """The risk classification the map states: tier, flags and role; nothing else."""
+        m, out = self.m, dict[str, Any]()
+
+        def mapped(f: _Field, e: _Entry) -> Any:
+            if f.column is None:
+                return f.value
+            raw = f.raw(e.row)
+            return (f.values or {}).get(raw.casefold()) if raw else None
+
+        for key, f in (("tier", m.risk_tier), ("role", m.risk_role)):
+            if f is not None:
+                got = next((v for v in (mapped(f, e) for e in entries) if v), None)
+                if isinstance(got, str):
+                    out[key] = got
+        flags: dict[str, None] = {}
+        for f in m.risk_flags:
+            for e in entries:
+                got = mapped(f, e)
+                for flag in got if isinstance(got, list) else [got] if got else []:
+                    flags[str(flag)] = None
+        if flags:
+            out["flags"] = list(flags)
+        return out
+
+    def dates(self, head: _Entry) -> dict[str, str]:
+        """The row's mapped dates that are real and plausible; every other value is counted
+        in `self.date_stats` (missing, unparseable, implausible) and left out, never guessed."""
+        m, row = self.m, head.row
+        got: dict[str, str] = {}
+        for name, f in (("created", m.created), ("retired.date", m.retired_date),
+                        ("pilot.start", m.pilot_start), ("pilot.end", m.pilot_end)):
+            if f is None or (name == "retired.date" and head.stage != "retired"):
+                continue
+            stats = self.date_stats.setdefault(name, DateStats(name, _ref_label(f.column or "",
+                                                                             short=True)))
+            raw = f.raw(row)
+            if not raw:
+                stats.missing.append(row.number)
+                continue
+            iso = _iso(raw)
+            if iso is None:
+                stats.unparseable.append((row.number, raw))
+                continue
+            why = self.implausible(iso, name)
+            if why:
+                stats.implausible.append((row.number, raw, why))
+                continue
+            got[name] = iso
+            stats.kept += 1
+        for late, early, why in (
+            ("retired.date", "created", "retired before it was created"),
+            ("pilot.end", "pilot.start", "the pilot ends before it starts"),
+        ):
+            if late in got and early in got and got[late] < got[early]:
+                for name in (late, early):
+                    self.date_stats[name].kept -= 1
+                    self.date_stats[name].implausible.append(
+                        (row.number, got.pop(name), why))
+        return got
+
+    def implausible(self, iso: str, name: str) -> str | None:
+        if int(iso[:4]) < self.earliest_year:
+            return f"before {self.earliest_year} (policy.earliest_year)"
+        if iso > self.today and not name.startswith("pilot."):
+            return "in the future"
+        return None
 
     def source(self, entries: list[_Entry]) -> dict[str, Any]:
         """The source's own values, flat (the schema's `source` is column -> scalar): a merged
-        record lists its rows in `rows` and joins a column's distinct values with newlines."""
+        record joins a column's distinct values with newlines (its rows are in `imported`)."""
         pairs = self.m.source or tuple((h, h) for h in self.table.header)
         rows = list(dict.fromkeys(e.row.number for e in entries))
-        out: dict[str, Any] = {"file": self.csv_name, "row": rows[0]}
-        if len(rows) > 1:
-            out["rows"] = ", ".join(map(str, rows))
+        if len(rows) == 1:  # the common case, without merging
+            values = entries[0].row.values
+            return {key: v for key, col in pairs if (v := values[col])}
+        out: dict[str, Any] = {}
         by_number = {e.row.number: e.row for e in entries}
         for key, col in pairs:
             texts = dict.fromkeys(by_number[n].values[col] for n in rows)
@@ -1069,7 +1432,7 @@ class _Planner:
 
     def exists_reason(self, rid: str) -> str:
         col = self.m.id_column.column if self.m.id_column else None
-        fix = f" or give it another id in column {col!r}" if col else ""
+        fix = f" or give it another id in {_ref_label(col)}" if col else ""
         return (
             f"tools/{rid}.yaml already exists, so the row is not imported again (an import "
             f"never overwrites a record); remove the row from the CSV{fix}."
@@ -1093,13 +1456,13 @@ class _Planner:
         for rid, group in zip(ids, members, strict=True):
             head = group[0]
             if rid in self.existing:
-                skipped.append(Skipped(head.row.number, self.exists_reason(rid)))
+                skipped.append(Skipped(head.row.number, self.exists_reason(rid), "exists"))
                 why = f"it merges into {rid}, which already exists."
-                skipped.extend(Skipped(e.row.number, why) for e in group[1:])
+                skipped.extend(Skipped(e.row.number, why, "exists") for e in group[1:])
                 continue
             if rid in taken:  # unreachable unless rows are identical in every cell; kept safe
                 why = f"its id {rid} is taken by row {taken[rid]}; give the row an id of its own."
-                skipped.extend(Skipped(e.row.number, why) for e in group)
+                skipped.extend(Skipped(e.row.number, why, "id-taken") for e in group)
                 continue
             taken[rid] = head.row.number
             used_departments.add(head.department)
@@ -1114,6 +1477,7 @@ class _Planner:
             filtered=tuple(filtered),
             extra_entries=extra,
             new_departments=new,
+            dates=tuple(self.date_stats.values()),
         )
 
 
@@ -1127,6 +1491,8 @@ def plan_import(
     owner: str,
     today: str,
     encoding: str | None = None,
+    earliest_year: int = 1980,
+    sheet: str | None = None,
 ) -> ImportPlan:
     """Plan the records an inventory CSV yields under a map; nothing is written.
 
@@ -1134,10 +1500,15 @@ def plan_import(
     (:class:`UsageError` naming the map key, the column and a did-you-mean), before any row is
     planned. `existing_ids` are the registry's tool ids (a row whose id exists is skipped),
     `departments` those of aireg.yaml, `owner` the importing person (the owner of rows without
-    an e-mail address) and `today` the ISO date for ``created`` and ``retired.date`` where the
-    source gives none.
+    an e-mail address) and `today` the import day, written only as ``imported.on`` (a date the
+    source does not give is left out, never replaced by today). Dates before
+    `earliest_year` or after today are implausible and left out too; :attr:`ImportPlan.dates`
+    counts each kind per field. ``.xlsx`` files are read with openpyxl (`sheet`: which
+    worksheet, default the first).
     """
     m = _read_map(mapping, map_file)
-    table = _read_table(path, encoding)
-    _check_columns(m, table.header, path.name)
-    return _Planner(m, table, path.name, existing_ids, departments, owner, today).plan()
+    table = _read_table(path, encoding, sheet)
+    _resolve_columns(m, table, path.name)
+    return _Planner(
+        m, table, path.name, existing_ids, departments, owner, today, earliest_year
+    ).plan()

@@ -36,6 +36,8 @@ class ImportResult:
             "merged": [{"row": m.row, "into": m.into, "reason": m.reason} for m in p.merged],
             "skipped": [{"row": s.row, "reason": s.reason} for s in p.skipped],
             "new_departments": list(p.new_departments),
+            "skipped_by_reason": p.skipped_by_reason(),
+            "dates": [d.as_dict() for d in p.dates],
         }
 
 
@@ -52,13 +54,13 @@ def resolve_map(map_path: Path) -> Path:
 
 
 def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
-        encoding: str | None = None) -> ImportResult:
+        encoding: str | None = None, sheet: str | None = None) -> ImportResult:
     """Plan the import; unless a dry run, write every record and commit them in one commit."""
     from aireg import yamlio
 
     map_file = resolve_map(map_path)
     if not csv_path.is_file():
-        raise UsageError(f"{csv_path}: no such file; pass the inventory as a CSV file.")
+        raise UsageError(f"{csv_path}: no such file; pass the inventory as a CSV or .xlsx file.")
     mapping = yamlio.load_mapping(map_file.read_bytes(), str(map_path))
     cfg = reg.config
     identity = reg.git.identity() if not dry_run else None
@@ -66,7 +68,7 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
     plan = importer.plan_import(
         csv_path, mapping, str(map_path), existing_ids=reg.ids(),
         departments=set(cfg.departments), owner=owner, today=today().isoformat(),
-        encoding=encoding,
+        encoding=encoding, earliest_year=cfg.policy.earliest_year, sheet=sheet,
     )
     result = ImportResult(plan, str(csv_path), str(map_path), dry_run)
     if dry_run or not plan.records:
@@ -88,12 +90,13 @@ def run(reg: Registry, csv_path: Path, map_path: Path, *, dry_run: bool = False,
     if plan.new_departments:
         config_before = (reg.root / CONFIG_FILE).read_text("utf-8")
 
-        files[CONFIG_FILE] = yamlio.edit(
-            config_before, [yamlio.Update(("departments", d), {}) for d in plan.new_departments])
+        files[CONFIG_FILE] = yamlio.add_to_mapping(
+            config_before, "departments", {d: {} for d in plan.new_departments},
+            file=CONFIG_FILE)
         expect[CONFIG_FILE] = config_before
     for rec in plan.records:
         rel = reg.rel(rec.id)
-        files[rel] = records.SCHEMA_MODELINE + yamlio.dump(rec.data)
+        files[rel] = yamlio.dump_many(rec.data, records.SCHEMA_MODELINE)
         expect[rel] = None
     n = len(plan.records)
     message = trailers.registry_message(

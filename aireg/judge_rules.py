@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from aireg import identity, records, trailers
+from aireg import identity, imported, records, trailers
 from aireg.config import Config
 from aireg.gitlog import Commit
 from aireg.problems import Problem, Severity
@@ -206,6 +206,10 @@ class RecordRules:
             self.add(c, path, "owner", f"{actor} created {path}, but {why}; the person doing "
                      "the work proposes their own tool in their own department "
                      "(`aireg propose`).", "not-owner")
+        why_new = imported.history_problem(None, after, importing)
+        if why_new is not None:  # only an admin's `aireg import` writes `imported`
+            self.add(c, path, "imported", f"{actor} created {path} with {why_new}",
+                     "forged-import")
         st = self.state(path)
         st.duties = {actor: "created its record and named its owner"}
         review = review_of(after)
@@ -241,6 +245,9 @@ class RecordRules:
         if review_changed:
             self.judge_review(c, path, tool, r0, r1, identity.normal(before.get("owner")), r,
                               old_oid)
+        why_edit = imported.history_problem(before, after, False)
+        if why_edit is not None:  # `imported` never grows after the import
+            self.add(c, path, "imported", f"{actor} changed {path}: {why_edit}", "forged-import")
         fields = changed_fields(before, after)
         st = self.state(path)
         if identity.normal(before.get("owner")) != identity.normal(after.get("owner")):

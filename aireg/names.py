@@ -10,6 +10,7 @@ from functools import lru_cache
 from aireg.records import ID_MAX
 
 __all__ = [
+    "is_known_product",
     "normalize_product",
     "product_display_name",
     "product_vendor",
@@ -113,9 +114,9 @@ def _fam(key: str, display: str | None, vendor: str, required: str, allowed: str
 
 _MS = "microsoft 365 office for ai gcc gov government"
 # Order matters: the first family that fits wins, so the specific ones come first. GitHub
-# Copilot, Security Copilot, Copilot Studio and Copilot Chat are distinct products and
-# licences; "Copilot" alone, in the inventories this table was drawn from, always means
-# Microsoft 365 Copilot (GitHub's is always called GitHub Copilot).
+# Copilot, Security Copilot, Copilot Studio, Copilot Chat, Microsoft 365 Copilot and
+# Microsoft Copilot are distinct products and licences (GitHub's is always called GitHub
+# Copilot).
 _FAMILIES: tuple[_Family, ...] = (
     _fam(
         "github copilot",
@@ -135,7 +136,12 @@ _FAMILIES: tuple[_Family, ...] = (
         "microsoft copilot studio", "Microsoft Copilot Studio", "Microsoft", "copilot studio", _MS
     ),
     _fam("microsoft copilot chat", "Microsoft 365 Copilot Chat", "Microsoft", "copilot chat", _MS),
-    _fam("microsoft copilot", "Microsoft 365 Copilot", "Microsoft", "copilot", _MS),
+    # Microsoft 365 Copilot (the licence in Word, Outlook, Teams) and Microsoft Copilot (the
+    # chat assistant) are different products with different data terms: a name is one of
+    # them only when it says so ("365", "Office 365", "M365"); a bare "Copilot" is the latter.
+    _fam("microsoft 365 copilot", "Microsoft 365 Copilot", "Microsoft", "copilot 365", _MS),
+    _fam("microsoft copilot", "Microsoft Copilot", "Microsoft", "copilot",
+         "microsoft ai gcc gov government"),
     _fam(
         "microsoft azure openai",
         "Azure OpenAI Service",
@@ -315,9 +321,10 @@ def normalize_product(name: str) -> str:
     """A canonical key for a vendor or product name, so spelling variants meet.
 
     Case, accents, punctuation, ®/™, corporate suffixes (Inc., LLC, Corp., Ltd), "the" and
-    version numbers are ignored; a small alias table merges well-known families: "Microsoft
-    Copilot", "M365 Copilot", "MS Copilot" and "Copilot for Microsoft 365" all give
-    ``microsoft copilot``, while "GitHub Copilot" gives ``github copilot``. Empty when the
+    version numbers are ignored; a small alias table merges well-known families: "M365
+    Copilot", "Office 365 Copilot" and "Copilot for Microsoft 365" all give ``microsoft 365
+    copilot``; "Microsoft Copilot" and "MS Copilot" give ``microsoft copilot``, a different
+    product; "GitHub Copilot" gives ``github copilot``. Empty when the
     name holds nothing but such noise.
     """
     return _product(name)[0]
@@ -330,6 +337,12 @@ def product_display_name(name: str) -> str:
     if family is not None and family.display is not None:
         return family.display
     return _WS.sub(" ", name).strip(" ,;:/-&+")
+
+
+def is_known_product(name: str) -> bool:
+    """Whether the name is a well-known product, or starts with its maker's name (so it names
+    a product, not a kind of use such as "ChatBot" or "Language Translation")."""
+    return product_vendor(name) is not None
 
 
 def product_vendor(name: str) -> str | None:

@@ -27,6 +27,7 @@ def row(record: Mapping[str, Any], policy: Any, day: date) -> dict[str, Any]:
         "due": item.due.isoformat() if item else None,
         "due_kind": item.kind if item else None,
         "overdue": bool(item and item.overdue),
+        "risk": _risk(record),
     }
 
 
@@ -36,6 +37,13 @@ class ToolList:
 
     rows: list[dict[str, Any]]
     unreadable: tuple[str, ...] = ()
+
+
+def _risk(record: Mapping[str, Any]) -> str | None:
+    from aireg.imported import risk_label
+
+    risk = record.get("risk")
+    return (risk_label(risk) or None) if isinstance(risk, Mapping) else None
 
 
 def list_tools(reg: Registry, *, stage: str | None = None, department: str | None = None,
@@ -143,7 +151,8 @@ def progress(record: Mapping[str, Any]) -> list[StageProgress]:
         elif stage.is_exit:
             status = "done" if all(r.met for r in records.requirements(record, s)) else "skipped"
         elif s in stage.left:
-            status = "done"
+            # Left but with items missing (an imported record): never ticked as done.
+            status = "done" if all(r.met for r in records.requirements(record, s)) else "incomplete"
         elif s is stage:
             status = "current"
         else:

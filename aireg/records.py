@@ -22,7 +22,7 @@ SCHEMA_MODELINE = "# yaml-language-server: $schema=../schema/tool.schema.json\n"
 # The order of keys in a record, as SPEC section 2 shows it; new sections are placed in it.
 KEY_ORDER = (
     "schema", "id", "name", "vendor", "url", "department", "owner", "stage", "created",
-    "tags", "notes", "source", "purpose", "users", "pilot", "security", "impact",
+    "imported", "risk", "tags", "notes", "source", "purpose", "users", "pilot", "security", "impact",
     "reassessments", "rejected", "retired",
 )
 
@@ -239,6 +239,8 @@ def facts(record: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: record.get(k) for k in FACT_KEYS}
     out["security"] = {k: sec[k] for k in sorted(sec) if k != "review"}
     out["pilot.data"] = as_map(record.get("pilot")).get("data")
+    if "risk" in record:  # only when present, so reviews recorded before risk existed hold
+        out["risk"] = record["risk"]
     return out
 
 
@@ -256,6 +258,8 @@ def changed_facts(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[s
     names += [f"security.{k}" for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)]
     if a["pilot.data"] != b["pilot.data"]:
         names.append("pilot.data")
+    if a.get("risk") != b.get("risk"):
+        names.append("risk")
     return names
 
 

@@ -48,14 +48,40 @@ JSON shape (``aireg report --format json``; keys are stable, new keys may be add
          "departments": [str],
          "tools": [{"id", "name", "department", "stage", "owner", "review": str | null}],
          "similarity": float | null, "shared_words": [str], "sentence": str}
-      ]
+      ],
+      "unreviewed": [                      # deployed (impact, active), no approved review ever
+        {"id", "name", "vendor", "department", "owner", "stage", "imported": bool,
+         "risk": str | null, "high_risk": bool,
+         "known_since": "YYYY-MM-DD" | null}   # when the registry learned of it (git)
+      ],
+      "backlog": {                         # imported records and the evidence they lack
+        "imported": n, "lacking": n, "no_created_date": n,
+        "by_evidence": {"<field>": n}, "by_department": {"<department>": n},
+        "tools": [{"id", "department", "stage", "imported": "YYYY-MM-DD", "file",
+                   "lacks": [str]}]
+      },
+      "risk": {                            # aireg.yaml's risk classification
+        "tiers": {"<tier>" | "(unclassified)" | "(no tier)": n}, "flags": {"<flag>": n},
+        "roles": {"<role>": n},
+        "tools": [{"id", "name", "department", "stage", "risk": str, "prohibited": bool,
+                   "reviewed": bool}]      # prohibited and high-risk uses
+      }
     }
+
+Overlaps are claims a CAIO can stand behind: a *product* overlap needs the same product (a
+well-known product name, or the same name from the same recorded vendor; "ChatBot" in two
+departments is two use cases), and only then may a sentence suggest reusing a review; a
+*purpose* overlap is a cluster (each tool in one group at most) of tools whose purposes
+share informative words, shown in `shared_words`.
 
 Times come from git: a tool enters a stage on the author date of the commit whose
 ``Aireg-Stage: <from> -> <to>`` trailer names it (the date `aireg log` uses: when the person
 took the step, which a later rebase or merge does not move),
 and enters its first stage on its ``aireg propose`` commit, or the ``aireg import`` commit
-that added its file; a record written by hand has its ``created`` date. The report reads
+that added its file; a record written by hand has its ``created`` date, and an imported one
+without history its ``imported.date`` (never a date from the source). Every wait and every
+duration counts from when the registry learned of a step; no clock starts from an
+implausible date (see `aireg.due`). The report reads
 the trailers as written; ``aireg audit`` is what checks that they tell the truth.
 """
 
@@ -112,6 +138,10 @@ GENERIC_WORDS = """
     driven multiple like limited advanced areas determine make intensive perform consistent
     take takes took day days hour hours minute minutes week weeks month months year years
     first one two three four five ten fifty half each every less fewer same faster quicker
+    give gives given giving see seen sees get gets getting go goes going know known want way
+    ways thing things lot lots able also well etc including include includes included
+    allows allowing allowed provides providing provided helps helping helped making makes
+    made done doing does want wants needed needs using current currently often usually
     """
 
 _DEPLOYED = frozenset({Stage.IMPACT.value, Stage.ACTIVE.value})
@@ -226,6 +256,9 @@ class ReportData:
     impact_tools: tuple[Mapping[str, Any], ...]
     impact_departments: tuple[Mapping[str, Any], ...]
     overlaps: tuple[Overlap, ...] = field(default=())
+    unreviewed: tuple[Mapping[str, Any], ...] = field(default=())
+    backlog: Mapping[str, Any] = field(default_factory=dict)
+    risk: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -239,10 +272,13 @@ class ReportData:
             "security_queue": [dict(q) for q in self.security_queue],
             "stage_times": [s.as_dict() for s in self.stage_times],
             "tool_times": [dict(t) for t in self.tool_times],
-            "due": [i.as_dict() for i in self.due],
+            "due": [{k: v for k, v in i.as_dict().items() if k != "lacks"} for i in self.due],
             "impact": {"tools": [dict(t) for t in self.impact_tools],
                        "departments": [dict(d) for d in self.impact_departments]},
             "overlaps": [o.as_dict() for o in self.overlaps],
+            "unreviewed": [dict(u) for u in self.unreviewed],
+            "backlog": dict(self.backlog),
+            "risk": dict(self.risk),
         }
 
 
@@ -279,9 +315,13 @@ def compose(recs: Sequence[Mapping[str, Any]], cfg: Config,
         unreadable=tuple(unreadable),
         funnel=funnel(recs, cfg.departments),
         security_queue=tuple(security_queue(recs, entries, day)),
+        unreviewed=tuple(unreviewed(recs, entries, cfg)),
+        backlog=backlog(recs),
+        risk=risk_summary(recs, cfg),
         stage_times=tuple(stage_times(entries, day)),
         tool_times=tool_times,
-        due=tuple(sorted(due_mod.due_items(recs, cfg.policy, day, DUE_WITHIN_DAYS),
+        due=tuple(sorted(due_mod.due_items(recs, cfg.policy, day, DUE_WITHIN_DAYS,
+                                           evidence=False),
                          key=lambda i: (i.due, i.tool))),
         impact_tools=tuple(impact_tools),
         impact_departments=tuple(impact_deps),
@@ -322,8 +362,15 @@ def stage_entries(rec: Mapping[str, Any], hist: ToolHistory | None,
     """The stages a tool went through and the day it entered each, oldest first."""
     current = _s(rec.get("stage"))
     created = _s(rec.get("created"))
-    start = (hist.added if hist and hist.added else None) or (
-        date.fromisoformat(created) if is_valid_date(created) else day)
+    if "imported" in rec:
+        # When the registry learned of it: the import commit, else the import's own date;
+        # never a date from the source inventory (its `created`, say 1905).
+        known = due_mod.imported_on(rec)
+        start = (hist.added if hist and hist.added else None) or (
+            known if known is not None and known <= day else day)
+    else:
+        start = (hist.added if hist and hist.added else None) or (
+            date.fromisoformat(created) if is_valid_date(created) else day)
     moves = hist.moves if hist else []
     entries = [(moves[0][1] if moves else current, start)]
     for when, _frm, to in moves:
@@ -373,7 +420,8 @@ def security_queue(recs: Sequence[Mapping[str, Any]],
     from aireg.workflow import needs_re_review
 
     for r in recs:
-        if r.get("stage") != Stage.SECURITY.value and not needs_re_review(r):
+        if r.get("stage") != Stage.SECURITY.value and not (
+                needs_re_review(r) and due_mod.approval_date(r) is not None):
             continue  # a deployed tool whose approval went stale is back in the queue
         since = entries[_s(r.get("id"))][-1][1]
         sec = r.get("security") if isinstance(r.get("security"), Mapping) else {}
@@ -390,6 +438,97 @@ def security_queue(recs: Sequence[Mapping[str, Any]],
         })
     rows.sort(key=lambda w: (-w["days_waiting"], w["id"]))
     return rows
+
+
+def unreviewed(recs: Sequence[Mapping[str, Any]],
+               entries: Mapping[str, Sequence[tuple[str, date]]],
+               cfg: Config) -> list[dict[str, Any]]:
+    """Deployed tools (impact, active) that have never had an approved security review: the
+    report's loudest list. Imported ones came in deployed; `known_since` is when the registry
+    learned of the tool (its import or proposal commit), never a date from a source."""
+    from aireg import imported as imp
+
+    rows = []
+    for r in recs:
+        if r.get("stage") not in _DEPLOYED or due_mod.approval_date(r) is not None:
+            continue
+        risk = r.get("risk") if isinstance(r.get("risk"), Mapping) else None
+        ents = entries.get(_s(r.get("id"))) or []
+        rows.append({
+            "id": _s(r.get("id")), "name": _s(r.get("name")), "vendor": r.get("vendor"),
+            "department": _s(r.get("department")), "owner": _s(r.get("owner")),
+            "stage": _s(r.get("stage")), "imported": "imported" in r,
+            "risk": imp.risk_label(risk) or None if risk else None,
+            "high_risk": bool(risk and cfg.risk.is_high(risk)),
+            "known_since": ents[0][1].isoformat() if ents else None,
+        })
+    # The riskiest first, then by department: a CAIO brings these to the CTO.
+    rows.sort(key=lambda u: (not u["high_risk"], u["department"], u["id"]))
+    return rows
+
+
+def backlog(recs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Imported records that still lack evidence of steps the source reported as done: how
+    many, which evidence is missing most, per department, and each tool's gaps."""
+    from aireg import imported as imp
+
+    tools = []
+    fields: Counter[str] = Counter()
+    per_dep: Counter[str] = Counter()
+    no_date = 0
+    for r in recs:
+        no_date += "created" in imp.still_lacking(r)
+        lacking = imp.backlog(r)
+        if not lacking:
+            continue
+        fields.update(lacking)
+        per_dep[_s(r.get("department"))] += 1
+        sec = imp.section(r) or {}
+        tools.append({"id": _s(r.get("id")), "department": _s(r.get("department")),
+                      "stage": _s(r.get("stage")), "imported": _s(sec.get("date")),
+                      "file": _s(sec.get("file")), "lacks": lacking})
+    return {
+        "imported": sum(1 for r in recs if imp.section(r) is not None),
+        "lacking": len(tools),
+        "by_evidence": dict(fields.most_common()),
+        "by_department": dict(per_dep.most_common()),
+        "no_created_date": no_date,
+        "tools": sorted(tools, key=lambda t: (t["department"], t["id"])),
+    }
+
+
+def risk_summary(recs: Sequence[Mapping[str, Any]], cfg: Config) -> dict[str, Any]:
+    """How many tools carry each risk tier and flag, and the prohibited and high-risk ones."""
+    from aireg import imported as imp
+
+    tiers: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    roles: Counter[str] = Counter()
+    tools = []
+    for r in recs:
+        risk = r.get("risk")
+        if not isinstance(risk, Mapping):
+            tiers["(unclassified)"] += 1
+            continue
+        tiers[_s(risk.get("tier")) or "(no tier)"] += 1
+        for f in risk.get("flags") or []:
+            flags[str(f)] += 1
+        if risk.get("role"):
+            roles[_s(risk.get("role"))] += 1
+        if cfg.risk.is_prohibited(risk) or cfg.risk.is_high(risk):
+            tools.append({"id": _s(r.get("id")), "name": _s(r.get("name")),
+                          "department": _s(r.get("department")), "stage": _s(r.get("stage")),
+                          "risk": imp.risk_label(risk),
+                          "prohibited": cfg.risk.is_prohibited(risk),
+                          "reviewed": due_mod.approval_date(r) is not None})
+    order = {t: n for n, t in enumerate(cfg.risk.tiers)}
+    return {
+        "tiers": dict(sorted(tiers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))),
+        "flags": dict(flags.most_common()),
+        "roles": dict(roles.most_common()),
+        "tools": sorted(tools, key=lambda t: (not t["prohibited"], t["reviewed"],
+                                              t["department"], t["id"])),
+    }
 
 
 # -- impact ----------------------------------------------------------------------------------
@@ -492,7 +631,9 @@ def _sorted(members: Iterable[Member]) -> tuple[Member, ...]:
     return tuple(sorted(members, key=lambda m: (_ORDER.get(m.stage, 99), m.department, m.id)))
 
 
-def _product_sentence(label: str, members: Sequence[Member]) -> str:
+def _product_sentence(label: str, members: Sequence[Member], vendor: str = "") -> str:
+    """Why teams with one product should talk. Reusing a review is said only for the same
+    product from the same vendor (a security claim the CAIO does not make otherwise)."""
     depts = _depts(members)
     who = _join(depts)
     both = "both" if len(depts) == 2 else "all"
@@ -507,10 +648,16 @@ def _product_sentence(label: str, members: Sequence[Member]) -> str:
         how = "its security review rejected it for" if by_review else "it was dropped by"
         return (f"{who} should talk: they {both} chose {label}, and {how} "
                 f"{_with_ids(refused)}; the others should hear why before they go further.")
+    if approved and behind and vendor:
+        return (f"{who} should talk: they {both} chose {label} from {vendor}, and "
+                f"{_with_ids(approved)} already passed its security review, so "
+                f"{_with_ids(behind)} can ask the security reviewers to reuse that review and "
+                "its pilot findings for their use.")
     if approved and behind:
         return (f"{who} should talk: they {both} chose {label}, and {_with_ids(approved)} "
-                f"already passed its security review, so {_with_ids(behind)} can reuse that "
-                "review and its pilot findings instead of starting again.")
+                f"already passed a security review of it; {_with_ids(behind)} can learn from "
+                "that experience (the vendor is not recorded, so it may not be the same "
+                "product).")
     if not live:
         return (f"{who} should talk: {label} was turned down for each of them "
                 f"({_with_ids(refused)}), so whoever considers it next can hear why first.")
@@ -536,8 +683,12 @@ def _vendor_sentence(label: str, members: Sequence[Member]) -> str:
             "shared.")
 
 
-def _purpose_sentence(members: Sequence[Member], words: Sequence[str]) -> str:
-    about = f" ({', '.join(words)})" if words else ""
+def _purpose_sentence(members: Sequence[Member], words: Sequence[str],
+                      fields: Sequence[str] = ()) -> str:
+    about = f" (they share the words: {', '.join(words)}" if words else ""
+    if fields:
+        about += ("; and the same " if about else " (the same ") + " and ".join(fields)
+    about += ")" if about else ""
     deployed = [m for m in members if m.stage in _DEPLOYED]
     if len(deployed) == len(members):
         why = "so they can compare results"
@@ -557,33 +708,42 @@ def overlaps(recs: Sequence[Mapping[str, Any]]) -> list[Overlap]:
     live = [r for r in recs if r.get("stage") != Stage.RETIRED.value and r.get("id")]
     found: list[Overlap] = []
     product_key = {_s(r.get("id")): names.normalize_product(_s(r.get("name"))) for r in live}
-    by_product: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_product: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     by_vendor: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in live:
-        if key := product_key[_s(r.get("id"))]:
-            by_product[key].append(r)
-        vendor = _s(r.get("vendor")) or names.product_vendor(_s(r.get("name"))) or ""
-        if vkey := names.normalize_product(vendor):
+        # A product only when the name is a known product or the record names its vendor:
+        # "ChatBot" or "Language Translation" in two agencies are two use cases, not one
+        # product; the same name from two different vendors is two products.
+        key = product_key[_s(r.get("id"))]
+        vkey = names.normalize_product(_vendor(r))
+        if key and (names.is_known_product(_s(r.get("name"))) or vkey):
+            by_product[(key, vkey)].append(r)
+        if vkey:
             by_vendor[vkey].append(r)
-    for group in by_product.values():
+    for (_key, vkey), group in by_product.items():
         members = _sorted(_member(r) for r in group)
         if len(_depts(members)) >= 2:
             label = names.product_display_name(_s(group[0].get("name")))
-            found.append(Overlap("product", label, members, _product_sentence(label, members)))
+            vendor = _vendor(group[0]) if vkey else ""
+            found.append(Overlap("product", label, members,
+                                 _product_sentence(label, members, vendor)))
     for group in by_vendor.values():
         members = _sorted(_member(r) for r in group)
         products = {product_key[m.id] for m in members}
         # One product is already a product overlap; a vendor overlap is about the contract.
         if len(_depts(members)) >= 2 and len(products) >= 2:
-            label = _s(group[0].get("vendor")) or names.product_vendor(
-                _s(group[0].get("name"))) or ""
-            found.append(Overlap("vendor", label.strip(), members,
-                                 _vendor_sentence(label.strip(), members)))
+            label = _vendor(group[0]).strip()
+            found.append(Overlap("vendor", label, members, _vendor_sentence(label, members)))
     found.extend(_purpose_overlaps(live, product_key))
     rank = {"product": 0, "vendor": 1, "purpose": 2}
     found.sort(key=lambda o: (rank[o.kind], -len(o.departments), -(o.similarity or 0),
                               o.label.lower()))
     return found
+
+
+def _vendor(r: Mapping[str, Any]) -> str:
+    """The record's vendor, else the maker its product's name states, else ""."""
+    return _s(r.get("vendor")) or names.product_vendor(_s(r.get("name"))) or ""
 
 
 def _purpose_text(r: Mapping[str, Any]) -> str:
@@ -607,9 +767,11 @@ def _surface(stems: Iterable[str], text: str) -> dict[str, str]:
 
 def _purpose_overlaps(live: Sequence[Mapping[str, Any]],
                       product_key: Mapping[str, str]) -> list[Overlap]:
-    """Pairs of tools in different departments whose purposes share enough informative words,
-    grouped by the words they share: many teams with one common task (the 20 tasks of the
-    COTS inventory) become one overlap naming them all, not every pair of them."""
+    """Tools in different departments whose purposes share enough informative words, in
+    clusters: each tool is in at most one group, and a group shows the words all its members
+    share. Pairs are taken most similar first; a pair starts a group, and a tool joins a group
+    only when it shares at least MIN_SHARED of the group's common words and is similar
+    enough to the group's first tool (so a group never drifts from one topic to another)."""
     texts = [_purpose_text(r) for r in live]
     toks = [names.purpose_tokens(t) for t in texts]
     df = Counter(w for t in toks for w in t)
@@ -621,7 +783,8 @@ def _purpose_overlaps(live: Sequence[Mapping[str, Any]],
         for w in t:
             index[w].append(n)
     deps = [_s(r.get("department")) for r in live]
-    groups: dict[frozenset[str], tuple[set[int], list[float]]] = {}
+    keys = [product_key[_s(r.get("id"))] for r in live]
+    pairs: list[tuple[float, int, int]] = []
     for i, ti in enumerate(info):
         if len(ti) < MIN_SHARED:
             continue
@@ -631,24 +794,43 @@ def _purpose_overlaps(live: Sequence[Mapping[str, Any]],
                 if j > i and deps[j] != deps[i]:
                     shared[j] += 1
         for j, k in shared.items():
-            if k < MIN_SHARED:
-                continue
-            sim = k / len(ti | info[j])
-            pi, pj = product_key[_s(live[i].get("id"))], product_key[_s(live[j].get("id"))]
-            if sim < PURPOSE_THRESHOLD or (pi and pi == pj):
+            if k < MIN_SHARED or (keys[i] and keys[i] == keys[j]):
                 continue  # one product in two departments is already a product overlap
-            pair, sims = groups.setdefault(ti & info[j], (set(), []))
-            pair.update((i, j))
-            sims.append(sim)
-    found = []
-    for words, (idx, sims) in groups.items():
-        members = _sorted(_member(live[n]) for n in idx)
-        if len(_depts(members)) < 2:
+            sim = k / len(ti | info[j])
+            if sim >= PURPOSE_THRESHOLD:
+                pairs.append((sim, i, j))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    group_of: dict[int, int] = {}
+    groups: list[tuple[list[int], set[str], list[float]]] = []  # members, common words, sims
+    for sim, i, j in pairs:
+        gi, gj = group_of.get(i), group_of.get(j)
+        if gi is None and gj is None:
+            group_of[i] = group_of[j] = len(groups)
+            groups.append(([i, j], set(info[i] & info[j]), [sim]))
             continue
-        common = sorted(words, key=lambda w: (df[w], w))[:5]
-        spelled = _surface(common, "\n".join(texts[n] for n in sorted(idx)[:4]))
-        shown = tuple(spelled.get(w, w) for w in common)
+        if gi is not None and gj is not None:
+            continue  # each tool is in one group only
+        g, new = (gi, j) if gi is not None else (gj, i)
+        assert g is not None
+        members, common, sims = groups[g]
+        lead = members[0]
+        lead_sim = len(info[lead] & info[new]) / len(info[lead] | info[new])
+        if len(common & info[new]) >= MIN_SHARED and lead_sim >= PURPOSE_THRESHOLD:
+            members.append(new)
+            common &= info[new]
+            sims.append(lead_sim)
+            group_of[new] = g
+    found = []
+    for idx, words, sims in groups:
+        tools = _sorted(_member(live[n]) for n in idx)
+        if len(_depts(tools)) < 2:
+            continue
+        top = sorted(words, key=lambda w: (df[w], w))[:6]
+        spelled = _surface(top, "\n".join(texts[n] for n in sorted(idx)[:4]))
+        shown = tuple(spelled.get(w, w) for w in top)
+        vendors = {names.normalize_product(_vendor(live[n])) for n in idx}
+        fields = ("vendor",) if len(vendors) == 1 and "" not in vendors else ()
         label = ", ".join(shown)
-        found.append(Overlap("purpose", label, members, _purpose_sentence(members, shown),
-                             min(sims), shown))
+        found.append(Overlap("purpose", label, tools,
+                             _purpose_sentence(tools, shown, fields), min(sims), shown))
     return found

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from aireg import due, identity, records
+from aireg import due, identity, imported, records
 from aireg.config import Config
 from aireg.problems import Problem
 from aireg.records import Stage
@@ -106,6 +106,8 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
                 out.add(f"{key}[{i}].{datefield}", f"{key}[{i}].{datefield} is {value}, which "
                         "is not a real date; write a calendar date as YYYY-MM-DD.", "bad-date")
 
+    _implausible_dates(data, ctx, out)
+
     pilot = _map(data.get("pilot"))
     start, end = pilot.get("start"), pilot.get("end")
     if records.is_valid_date(start) and records.is_valid_date(end) and end < start:
@@ -124,9 +126,12 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
                     f"only {', '.join(cfg.policy.pilot_data)} before the security review "
                     "(policy.pilot_data); pilot with that data instead.", "pilot-data")
 
+    for fieldname, message in imported.check(data):
+        out.add(fieldname, message, "bad-imported")
     stage = records.parse_stage(data.get("stage"))
     if stage is not None:
         _stage_rules(data, stage, ctx, out)
+        _risk_rules(data, stage, ctx, out)
 
     retired = _map(data.get("retired"))
     replaced_by = retired.get("replaced_by")
@@ -142,12 +147,18 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
 
 def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Collector) -> None:
     cfg = ctx.config
+    # An imported record lacks, by design, the evidence its `imported.lacks` lists (the steps
+    # the source reported as done before aireg knew the tool); nothing else is excused.
+    imp = imported.section(data)
+    lacks: list[Any] = list(_list(imp.get("lacks"))) if imp is not None else []
     for left in stage.left:
         if left is Stage.SECURITY:
             continue  # judged with the review below
         # One problem per section, so a record missing a whole step reads as one sentence.
         by_section: dict[str, list[records.Requirement]] = {}
         for req in records.missing(data, left):
+            if imported.covers(lacks, req.field):
+                continue
             by_section.setdefault(req.field.split(".")[0], []).append(req)
         for section, reqs in by_section.items():
             if len(reqs) == 1:
@@ -166,6 +177,12 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
         out.add("stage", "the tool is rejected but has no rejected section (date, reason) "
                 "and no rejecting review; withdraw it with `aireg withdraw`.",
                 "incomplete-stage")
+    for sec in ("retired", "rejected"):
+        got = data.get(sec)
+        if isinstance(got, Mapping) and "date" not in got and not imported.covers(
+                lacks, f"{sec}.date"):
+            out.add(sec, f"{sec} has no date; write {sec}.date (YYYY-MM-DD), the day the tool "
+                    f"was {sec}.", "incomplete-stage")
 
     review = _map(_map(data.get("security")).get("review"))
     past_security = stage in (Stage.IMPACT, Stage.ACTIVE)
@@ -176,6 +193,8 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
     if not past_security:
         return
     decision = review.get("decision")
+    if decision != "approved" and not review and imported.covers(lacks, imported.REVIEW):
+        return  # deployed before aireg knew it, never reviewed: the report's loudest backlog
     if decision != "approved":
         out.add("security.review" if review else "security",
                 f"the tool is in {stage}, past the security step, but has no approved "
@@ -205,6 +224,13 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
                 f"the review{changed}; the approval no longer covers them: ask for a new "
                 f"review with `aireg review --security {data.get('id')}`.", "stale-review")
     answers = _map(review.get("answers"))
+    high = [i for i in cfg.checklist_for(data) if i not in cfg.checklist]
+    unanswered = [i.id for i in high if i.id not in answers]
+    if unanswered:
+        out.add("security.review.answers", f"the tool is a high-risk use (risk), so its review "
+                f"must answer risk.high_risk_checklist, but it leaves {', '.join(unanswered)} "
+                f"unanswered; a security reviewer must review it again with `aireg review "
+                f"--security {data.get('id')}`.", "high-risk-unanswered")
     for item in cfg.checklist:
         if item.id not in answers:
             out.add("security.review.answers", f'the review does not answer the checklist '
@@ -226,6 +252,67 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
         out.add("impact" if item.kind == "measure" else "reassessments",
                 f"the {what} was due on {item.due.isoformat()} ({-item.days} days ago); run "
                 f"`{item.command}`.", f"{item.kind}-overdue", "warning")
+
+
+def _risk_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Collector) -> None:
+    """A risk section names the config's tiers, flags and roles; a prohibited use never leaves
+    purpose (except to an exit)."""
+    risk = data.get("risk")
+    if not isinstance(risk, Mapping):
+        return
+    r = ctx.config.risk
+    for key, allowed in (("tier", r.tiers), ("role", r.roles)):
+        value = risk.get(key)
+        if isinstance(value, str) and value not in allowed:
+            out.add(f"risk.{key}", f'risk.{key} is "{value}", which aireg.yaml\'s risk.'
+                    f"{key}s does not define; use one of {', '.join(allowed)}.", "unknown-risk")
+    for i, flag in enumerate(_list(risk.get("flags"))):
+        if isinstance(flag, str) and flag not in r.flags:
+            out.add(f"risk.flags[{i}]", f'risk.flags names "{flag}", which aireg.yaml\'s '
+                    f"risk.flags does not define; use one of {', '.join(r.flags)}.",
+                    "unknown-risk")
+    if r.is_prohibited(risk) and stage is not Stage.PURPOSE and not stage.is_exit:
+        out.add("risk.tier", f"the tool is in {stage}, but its risk tier "
+                f"{risk.get('tier')} is prohibited (risk.prohibited): a prohibited use never "
+                "leaves purpose; withdraw or retire it.", "prohibited-use")
+
+
+# Dates that may lie ahead: a pilot is planned before it runs.
+_FUTURE_OK = frozenset({"pilot.start", "pilot.end"})
+
+
+def _implausible_dates(data: Mapping[str, Any], ctx: Context, out: _Collector) -> None:
+    """Real dates that cannot be true: before policy.earliest_year (a spreadsheet error such as
+    1905), in the future (a warning: clocks and time zones differ), retired before created."""
+    earliest = ctx.config.policy.earliest_year
+    found: list[tuple[str, Any]] = []
+    for path in DATE_FIELDS:
+        value: Any = data
+        for part in path:
+            value = _map(value).get(part)
+        found.append((".".join(path), value))
+    for key, datefield in (("impact", "measured"), ("reassessments", "date")):
+        for i, item in enumerate(_list(data.get(key))):
+            found.append((f"{key}[{i}].{datefield}", _map(item).get(datefield)))
+    today = ctx.today.isoformat()
+    for name, value in found:
+        if not records.is_valid_date(value):
+            continue
+        if int(value[:4]) < earliest:
+            out.add(name, f"{name} is {value}, before {earliest} (policy.earliest_year), which "
+                    "is implausible (a spreadsheet error?); write the real date, or remove it.",
+                    "implausible-date")
+        elif value > today and name not in _FUTURE_OK:
+            out.add(name, f"{name} is {value}, in the future; write the day it happened.",
+                    "implausible-date", "warning")
+    created = data.get("created")
+    for sec in ("retired", "rejected"):
+        when = _map(data.get(sec)).get("date")
+        if records.is_valid_date(created) and records.is_valid_date(when) and (
+                str(when) < str(created)):
+            out.add(f"{sec}.date", f"{sec}.date ({when}) is before created ({created}): the "
+                    f"tool cannot be {sec} before it was created; correct one of them.",
+                    "implausible-date")
 
 
 def _rejected_by_review(data: Mapping[str, Any]) -> bool:

@@ -431,7 +431,7 @@ def review(
         raise RuleError(f"{records.record_path(tool)} lacks security facts a review judges: "
                         + ", ".join(r.field for r in facts_missing)
                         + "; the owner must add them first.")
-    ids = [i.id for i in cfg.checklist]
+    ids = [i.id for i in cfg.checklist_for(record)]  # a high-risk use: risk's questions too
     unknown = [k for k in inp.answers if k not in ids]
     if unknown:
         raise UsageError(f"--answer {unknown[0]} names no question of security_checklist in "

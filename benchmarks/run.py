@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # 100, 1,000 and 10,000 tools; 100,000 commits
     python benchmarks/run.py --quick    # 100 and 1,000 tools, in under two minutes
+    python benchmarks/run.py --cases import   # only `aireg import` of the OMB inventory
 
 Each case runs aireg as a subprocess and, interleaved with it (A B A B, so a busy machine
 slows both alike), its baselines on the same files: PyYAML's CSafeLoader alone parsing them
@@ -57,6 +58,22 @@ for name in names:
     with open(name, "rb") as fh:
         load(fh.read(), Loader=loader)
 """
+
+
+# The floor for writing (the import case): the same records, already planned, written one
+# file each by libyaml through PyYAML, nothing else: no CSV, no checks, no git.
+FLOOR_WRITE = """\
+import json, os, sys, yaml
+recs = json.load(open(sys.argv[1], encoding="utf-8"))
+os.makedirs("tools", exist_ok=True)
+dump, dumper = yaml.dump, yaml.CSafeDumper
+for r in recs:
+    with open("tools/" + r["id"] + ".yaml", "w", encoding="utf-8") as fh:
+        fh.write(dump(r, Dumper=dumper, sort_keys=False, allow_unicode=True))
+"""
+INVENTORY = "ombegov_2025_individually_reported_AI_use_cases.csv"
+INVENTORY_DIRS = (PROJECT.parent / "shared" / "data", PROJECT.parent.parent / "shared" / "data",
+                  Path("/work/shared/data"))
 
 
 # --- running one command -------------------------------------------------------------------
@@ -327,6 +344,53 @@ def bench_pull_requests(regs: list[tuple[Path, dict[str, Any]]], reps: int,
                  [m]) for m, (_, info) in zip(ms, regs, strict=True)]
 
 
+def bench_import(work: Path, reps: int, env: dict[str, str], aireg: list[str]) -> Case | None:
+    """`aireg import` of the 3,611-row OMB use-case inventory into a fresh registry (a copy
+    of one made by `aireg init`, so each run creates every record and commits them), beside
+    the floor: the same records written with libyaml's CSafeDumper. A B, B A, ..."""
+    csv_path = next((d / INVENTORY for d in INVENTORY_DIRS if (d / INVENTORY).is_file()), None)
+    if csv_path is None:
+        _progress(f"(no {INVENTORY}: import case skipped) ")
+        return None
+    env = {**env, "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "user.email",
+           "GIT_CONFIG_VALUE_0": "admin@bench.example", "GIT_CONFIG_KEY_1": "user.name",
+           "GIT_CONFIG_VALUE_1": "Bench Admin"}
+    base = work / "import-base"
+    if not (base / "aireg.yaml").is_file():
+        shutil.rmtree(base, ignore_errors=True)
+        subprocess.run([*aireg, "init", str(base), "--org", "Bench"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    records_json = work / "import-records.json"
+    from aireg import importer, yamlio
+
+    plan = importer.plan_import(
+        csv_path, yamlio.load_mapping(importer.builtin_maps()["ombegov-use-cases"].read_bytes(),
+                                      "ombegov-use-cases"), "ombegov-use-cases",
+        existing_ids=set(), departments=set(), owner="admin@bench.example",
+        today=date.today().isoformat())
+    records_json.write_text(json.dumps([r.data for r in plan.records]), encoding="utf-8")
+    run_dir, floor_dir = work / "import-run", work / "import-floor"
+    ms = [Measure("aireg import", [*aireg, "import", str(csv_path), "--map",
+                                   "ombegov-use-cases"], cwd=run_dir, env=env),
+          Measure("CSafeDumper floor", [sys.executable, "-c", FLOOR_WRITE, str(records_json)],
+                  cwd=floor_dir, env=env)]
+    for rep in range(reps):
+        for m in (ms if rep % 2 == 0 else ms[::-1]):
+            assert m.cwd is not None and m.env is not None
+            shutil.rmtree(m.cwd, ignore_errors=True)
+            if m is ms[0]:
+                shutil.copytree(base, m.cwd, symlinks=True)
+            else:
+                m.cwd.mkdir(parents=True)
+            run = run_once(m.argv, m.cwd, m.env)
+            if m is ms[0] and run.code == 0:
+                made = sum(1 for n in os.listdir(m.cwd / "tools") if n.endswith(".yaml"))
+                m.note = f"{made:,} records written and committed"
+            m.runs.append(run)
+            _progress(".")
+    return Case("import (3,611 rows)", len(plan.records), 1, ms)
+
+
 def _git_processes(aireg: list[str], root: Path, env: dict[str, str]) -> str:
     """How many git processes `aireg audit` starts, and how many of them read history."""
     with tempfile.NamedTemporaryFile(prefix="aireg-trace-", suffix=".txt") as fh:
@@ -410,6 +474,13 @@ def targets(cases: list[Case], quick: bool) -> list[Target]:
         out.append(Target("peak memory: aireg + its git processes, anon (MB)", "< 300",
                           tree[1].anon_mb, tree[1].anon_mb < 300,
                           f"largest: {tree[0]}; RSS incl. mapped packs {tree[1].rss_mb:.0f}"))
+    imp = find("import (3,611 rows)")
+    if imp:
+        a, b = imp.get("aireg import"), imp.get("CSafeDumper floor")
+        r = ratio(a, b)
+        out.append(Target(f"import / CSafeDumper floor ({imp.size:,} records)", "<= 2", r,
+                          None if r is None else r <= 2,
+                          f"cpu ratio {a.cpu / b.cpu:.2f}" if a and b and b.cpu else ""))
     s = find("startup")
     if s:
         base = s.get("python -c 'import typer'")
@@ -509,6 +580,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default=None,
                         help="TOOLS:COMMITS,... instead of the default sizes")
     parser.add_argument("--no-audit", action="store_true", help="skip aireg audit")
+    parser.add_argument("--cases", default="registry,pr,startup,import",
+                        help="which cases to run, comma-separated (default: all of "
+                             "registry,pr,startup,import)")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--markdown", action="store_true",
                         help="also print the figures as README tables")
@@ -532,17 +606,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cases: list[Case] = []
     audit_ok = _has_audit()
-    regs = [registry(args.work, tools, commits) for tools, commits in sizes]
-    for root, info in regs:
+    wanted = set(args.cases.split(","))
+    regs = ([registry(args.work, tools, commits) for tools, commits in sizes]
+            if wanted & {"registry", "pr"} else [])
+    for root, info in regs if "registry" in wanted else []:
         _progress(f"{int(info['tools']):,} tools ")
         cases += bench_registry(root, info, reps, env, aireg, cjs,
                                 do_audit=audit_ok and not args.no_audit)
         _progress("\n")
-    _progress("pull requests ")
-    cases += bench_pull_requests(regs, reps, env, aireg)
-    _progress("\n")
-    _progress("startup ")
-    cases.append(bench_startup(args.startup_reps if not args.quick else 15, env, aireg))
+    if "pr" in wanted:
+        _progress("pull requests ")
+        cases += bench_pull_requests(regs, reps, env, aireg)
+        _progress("\n")
+    if "import" in wanted:
+        _progress("import ")
+        found = bench_import(args.work, reps, env, aireg)
+        cases += [found] if found else []
+        _progress("\n")
+    if "startup" in wanted:
+        _progress("startup ")
+        cases.append(bench_startup(args.startup_reps if not args.quick else 15, env, aireg))
     _progress(f"\n{time.perf_counter() - started:.0f} s\n")
     env_info["load_after"] = os.getloadavg()[0]
     tgts = targets(cases, args.quick)

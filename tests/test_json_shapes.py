@@ -187,6 +187,11 @@ def _build_example(root: Path) -> Example:
     assert "    by: cto@example.com\n" in text
     rec.write_text(text.replace("    by: cto@example.com\n", "    by: ana@example.com\n"))
     ex.git("commit", "-q", "-am", "approve my own tool", as_="ana@example.com")
+    # An imported inventory (issue 13): deployed tools never reviewed, evidence they lack,
+    # a risk flag, dates left out.
+    result = ex.run("import", str(DATA / "ombegov_use_cases_slice.csv"), "--map",
+                    "ombegov-use-cases")
+    assert result.exit_code == 0, result.output
     (root / "tools" / "broken.yaml").write_text("schema: aireg/v1\nid: broken\nname: [oops\n")
     return ex
 
@@ -200,8 +205,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "validate": ("validate", "--format", "json"),
     "audit": ("audit", "--format", "json"),
     "report": ("report", "--format", "json"),
-    "import": ("import", str(DATA / "ombegov_cots_slice.csv"), "--map", "ombegov-cots",
-               "--dry-run", "--format", "json"),
+    "import": ("import", str(DATA / "handmade_inventory.csv"), "--map",
+               str(DATA / "handmade_map.yaml"), "--dry-run", "--format", "json"),
 }
 EXIT_CODES = {"validate": 1, "audit": 1}  # the example was broken on purpose
 
@@ -234,7 +239,7 @@ def test_the_checker_can_fail() -> None:
     shapes = doc_shapes()
     row = {"id": "x", "name": "X", "vendor": None, "department": "d", "owner": "a@b.example",
            "stage": "pilot", "created": "2026-01-01", "due": None, "due_kind": None,
-           "overdue": False}
+           "overdue": False, "risk": None}
     for broken in ({k: v for k, v in row.items() if k != "vendor"}, {**row, "extra": 1},
                    {**row, "overdue": "no"}, {**row, "due_kind": "someday"},
                    {**row, "stage": "deployed"}):

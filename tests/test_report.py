@@ -89,7 +89,8 @@ def test_json_shape_is_the_documented_one(demo: Reg) -> None:
     data = report_json(demo)
     assert list(data) == ["report", "organization", "generated", "head", "tools",
                           "unreadable", "funnel", "security_queue", "stage_times",
-                          "tool_times", "due", "impact", "overlaps"]
+                          "tool_times", "due", "impact", "overlaps", "unreviewed", "backlog",
+                          "risk"]
     assert data["report"] == "aireg/report/v1" and data["generated"] == TODAY
     assert data["head"] == demo.git("rev-parse", "HEAD").strip()
     assert set(data["security_queue"][0]) == {
@@ -175,21 +176,19 @@ def test_impact_baseline_against_current(demo: Reg) -> None:
 # -- overlaps --------------------------------------------------------------------------------
 
 
-def test_overlap_finds_the_copilot_family_across_departments(demo: Reg) -> None:
-    # Marketing's "Microsoft 365 Copilot" and sales' "Microsoft Copilot" are one product:
-    # the report says the two teams should talk, and why (marketing is past the review).
+def test_copilot_and_m365_copilot_are_two_products_of_one_vendor(demo: Reg) -> None:
+    # Marketing's "Microsoft 365 Copilot" and sales' "Microsoft Copilot" are different
+    # products (different licences and data terms): no product overlap and no "reuse the
+    # review"; the report says only that the teams share a vendor and should talk.
     data = report_json(demo)
-    products = [o for o in data["overlaps"] if o["kind"] == "product"]
-    assert len(products) == 1
-    o = products[0]
-    assert o["label"] == "Microsoft 365 Copilot"
-    assert o["departments"] == ["marketing", "sales"]
-    assert [t["id"] for t in o["tools"]] == ["marketing-assistant", "sales-copilot"]
-    assert o["sentence"].startswith("marketing and sales should talk: ")
-    assert "already passed its security review" in o["sentence"]
-    assert "sales (sales-copilot, pilot)" in o["sentence"]
+    assert [o for o in data["overlaps"] if o["kind"] == "product"] == []
+    vendor = next(o for o in data["overlaps"] if o["kind"] == "vendor")
+    assert vendor["label"] == "Microsoft"
+    assert {t["id"] for t in vendor["tools"]} == {"marketing-assistant", "sales-copilot"}
+    assert vendor["sentence"].startswith("marketing and sales should talk: ")
+    assert "reuse" not in vendor["sentence"]
     # Retired Jasper (replaced by the Copilot) and generic words ("take a day") are no overlap.
-    assert all(o["kind"] == "product" for o in data["overlaps"])
+    assert {o["kind"] for o in data["overlaps"]} == {"vendor"}
     md = demo.ok("report").stdout
     assert "marketing and sales should talk" in md
 
@@ -225,13 +224,19 @@ def test_overlaps_in_an_imported_cots_inventory(reg: Reg) -> None:
            str(PROJECT / "aireg" / "importmaps" / "ombegov-cots.yaml"))
     data = report_json(reg)
     assert data["tools"] == len(json.loads(reg.ok("list", "--format", "json").stdout))
-    copilot = next(o for o in data["overlaps"]
-                   if o["kind"] == "product" and o["label"] == "Microsoft 365 Copilot")
-    assert {"ftc", "opm", "sec", "stb"} <= set(copilot["departments"])
-    assert "should talk" in copilot["sentence"]
-    # Imported as deployed, but nobody reviewed them here: the report must not say they were.
-    assert all(t["review"] is None for t in copilot["tools"])
-    assert "review" not in copilot["sentence"], copilot["sentence"]
+    products = {o["label"]: o for o in data["overlaps"] if o["kind"] == "product"}
+    m365, plain = products["Microsoft 365 Copilot"], products["Microsoft Copilot"]
+    assert {"sec", "stb"} <= set(m365["departments"])  # "Microsoft Copilot 365", "...MS 365"
+    assert {"ftc", "opm"} <= set(plain["departments"])  # "CoPilot", "MS Copilot"
+    assert not {t["id"] for t in m365["tools"]} & {t["id"] for t in plain["tools"]}
+    for copilot in (m365, plain):
+        assert "should talk" in copilot["sentence"]
+        # Imported as deployed, but nobody reviewed them here: the report must not say so.
+        assert all(t["review"] is None for t in copilot["tools"])
+        assert "review" not in copilot["sentence"], copilot["sentence"]
+    # Deployed without a review: the loud list, not the CTO's queue.
+    assert {u["id"] for u in data["unreviewed"]} >= {t["id"] for t in m365["tools"]}
+    assert data["security_queue"] == []
     html = reg.ok("report", "--format", "html").stdout
     assert "Microsoft 365 Copilot" in html
 
@@ -247,7 +252,7 @@ def test_html_and_markdown_escape_registry_text(reg: Reg) -> None:
     propose(reg, "evil-one", EVIL, "marketing", "Problem & <b>bold</b>", "Goal | pipe", LES,
             vendor=f'Vendor "{EVIL}"')
     propose(reg, "evil-two", EVIL, "sales", "Another problem", "Another goal", SAM,
-            vendor="x")
+            vendor=f'Vendor "{EVIL}"')  # the same name from the same vendor: one product
     html = reg.ok("report", "--format", "html").stdout
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -193,12 +193,16 @@ def test_tool_schema_top_level() -> None:
     # The record's top-level shape: its required keys and the full list of keys.
     schema = load_json(TOOL_SCHEMA)
     assert schema["required"] == [
-        "schema", "id", "name", "department", "owner", "stage", "created",
+        "schema", "id", "name", "department", "owner", "stage",
     ]  # fmt: skip
+    # created is required of every record but an imported one whose source gave no date
+    # (issue 13): imported.lacks then says so.
+    assert schema["if"] == {"not": {"required": ["imported"]}}
+    assert schema["then"] == {"required": ["created"]}
     assert list(schema["properties"]) == [
         "schema", "id", "name", "vendor", "url", "department", "owner", "stage", "created",
-        "purpose", "users", "pilot", "security", "impact", "reassessments", "retired",
-        "rejected", "notes", "tags", "source",
+        "imported", "purpose", "users", "pilot", "security", "impact", "reassessments",
+        "retired", "rejected", "notes", "tags", "source", "risk",
     ]  # fmt: skip
     assert schema["properties"]["stage"]["enum"] == [
         "purpose", "users", "pilot", "security", "impact", "active", "rejected", "retired",
@@ -229,6 +233,7 @@ def test_template_config_follows_the_spec() -> None:
         "reassess_every_days": 180,
         "require_signed_reviews": False,
         "allowed_signers": ".aireg/allowed_signers",
+        "earliest_year": 1980,  # issue 13: dates before it are implausible
     }
     assert config["roles"] == {
         "security": ["cto@example.com"],

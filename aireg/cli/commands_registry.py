@@ -96,7 +96,9 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FILE.csv", help="The inventory spreadsheet, as CSV.", show_default=False
+            metavar="FILE.csv|FILE.xlsx",
+            help="The inventory spreadsheet, as CSV or .xlsx.",
+            show_default=False,
         ),
     ],
     map: Annotated[
@@ -109,6 +111,11 @@ def import_(
         str | None,
         typer.Option("--encoding", metavar="NAME", help="The CSV's encoding (default UTF-8)."),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", metavar="NAME",
+                     help="The worksheet of an .xlsx file (default: the first)."),
+    ] = None,
     format: Annotated[str, format_option("import")] = "text",
 ) -> None:
     """Create records from an existing inventory, in one commit."""
@@ -116,7 +123,7 @@ def import_(
 
     t = term(ctx)
     reg = registry(ctx)
-    result = importing.run(reg, file, map, dry_run=dry_run, encoding=encoding)
+    result = importing.run(reg, file, map, dry_run=dry_run, encoding=encoding, sheet=sheet)
     formats.reporter("import", format)(t, result)
 
 

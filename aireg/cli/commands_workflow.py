@@ -320,7 +320,7 @@ def review(
     if t.interactive:
         text.security_facts(t, rf.record)
         yes_no = prompts.choice_form(["yes", "no", "n/a"], what="an answer")
-        for item in cfg.checklist:
+        for item in cfg.checklist_for(rf.record):
             if item.id not in answers:
                 answers[item.id] = prompts.ask(t, f"{item.ask} [{item.id}]", yes_no)
     decision = (

@@ -38,7 +38,7 @@ def csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
 
 def tools_csv(term: Terminal, rows: Sequence[Mapping[str, Any]]) -> None:
     term.write(csv_text(rows, ("id", "name", "vendor", "department", "owner", "stage",
-                               "created", "due", "due_kind", "overdue")))
+                               "created", "due", "due_kind", "overdue", "risk")))
 
 
 def audit_csv(term: Terminal, result: Any) -> None:

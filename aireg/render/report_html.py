@@ -30,6 +30,7 @@ MAX_LEGEND = 9  # departments named in the funnel chart; the rest are "other dep
 MAX_IMPACT_BARS = 30
 MAX_CHIPS = 16
 MAX_CARDS = 8  # overlaps per kind shown in full; the rest in a compact table
+MAX_ROWS = 25  # rows of the unreviewed, backlog and risk lists; the rest are in the JSON
 
 CSS = """
 :root { --ink:#1f2933; --muted:#52606d; --line:#d9e2ec; --bg:#f5f7fa; --accent:#2f5d8a;
@@ -68,6 +69,13 @@ tr.total td, tr.total th { font-weight: 700; border-top: 2px solid var(--ink); }
 .bar { display: inline-block; height: 10px; background: var(--accent); border-radius: 2px;
        vertical-align: middle; margin-right: 6px; }
 .overdue { color: var(--warn); font-weight: 600; }
+section.loud { border: 2px solid var(--warn); border-radius: 8px; padding: 0 16px 8px;
+               margin-top: 24px; background: #fff5f5; }
+section.loud h2 { color: var(--warn); border-top: 0; margin-top: 14px; }
+section.loud tr > :last-child { white-space: nowrap; }
+.tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px;
+       background: var(--bg); border: 1px solid var(--line); white-space: nowrap; }
+.tag.high { background: #fde2e2; border-color: #f5a3a3; color: var(--warn); font-weight: 600; }
 ul.overlaps { list-style: none; padding: 0; margin: 0; }
 ul.overlaps li { border: 1px solid var(--line); border-left: 5px solid var(--accent);
                  border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
@@ -358,10 +366,95 @@ def funnel_section(d: Mapping[str, Any]) -> str:
             f"<figure>{funnel_svg(f)}</figure>{table}</section>")
 
 
+def _more(total: int, shown: int, what: str) -> str:
+    return (f'<p class="note">and {total - shown} more {what} (all of them are in '
+            "<code>aireg report --format json</code>).</p>" if total > shown else "")
+
+
+def unreviewed_section(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Deployed, never reviewed: the loudest list, above everything else."""
+    if not rows:
+        return ""
+    imported = sum(1 for u in rows if u["imported"])
+    high = sum(1 for u in rows if u["high_risk"])
+    came = f"; {imported} came in deployed with an import" if imported else ""
+    first = f"; {high} are high-risk uses and come first" if high else ""
+    out = ['<section class="loud" aria-labelledby="unreviewed"><h2 id="unreviewed">'
+           f"Deployed, never reviewed: {len(rows)}</h2>"
+           '<p class="sub">These tools are in use (impact or active) and no security review '
+           f"was ever recorded for them{came}{first}. They are not in "
+           "the review queue's wait times: nobody asked for their review yet. The owner adds "
+           "the security facts; a security reviewer then reviews the tool where it is "
+           "(<code>aireg review --security ID</code>).</p>"]
+    table = [[f"<code>{e(u['id'])}</code>", e(u["name"]), e(u["vendor"] or ""),
+              e(u["department"]), e(u["owner"]), e(u["stage"]),
+              (f'<span class="tag{" high" if u["high_risk"] else ""}">{e(u["risk"])}</span>'
+               if u["risk"] else ""),
+              "imported" if u["imported"] else "", e(u["known_since"] or "")]
+             for u in rows[:MAX_ROWS]]
+    out.append(_table(["tool", "name", "vendor", "department", "owner", "stage", "risk",
+                       "how it came", "in the registry since"], table,
+                      "Deployed tools without an approved security review"))
+    out.append(_more(len(rows), MAX_ROWS, "deployed tools without a review"))
+    return "".join(out) + "</section>"
+
+
+def backlog_section(b: Mapping[str, Any]) -> str:
+    """Imported records: what evidence they still lack, as a backlog per department."""
+    if not b or not b.get("imported"):
+        return ""
+    out = ['<section aria-labelledby="backlog"><h2 id="backlog">Import backlog: evidence '
+           "still missing</h2>",
+           f'<p class="sub">{b["imported"]} records came from an inventory import. The '
+           "source reported steps as done without the evidence aireg asks for; each record "
+           "lists what it lacks (<code>imported.lacks</code>), and <code>aireg due</code> "
+           f"chases its owner. {b['lacking']} still lack some of it"
+           + (f"; {b['no_created_date']} have no creation date (the source gave none, and "
+              "none is made up)" if b.get("no_created_date") else "") + ".</p>"]
+    ev = list(b["by_evidence"].items())
+    if ev:
+        top = max(n for _, n in ev) or 1
+        out.append(_table(["evidence", "records lacking it"], [
+            [f"<code>{e(k)}</code>", f'<span class="bar" style="width:{_f(120 * n / top)}px" '
+             f'aria-hidden="true"></span>{n}'] for k, n in ev],
+            "Missing evidence, most common first", numeric=(1,)))
+    deps = list(b["by_department"].items())
+    if deps:
+        out.append(_table(["department", "records with a backlog"],
+                          [[e(k), str(n)] for k, n in deps[:MAX_ROWS]],
+                          "Per department", numeric=(1,)))
+        out.append(_more(len(deps), MAX_ROWS, "departments"))
+    return "".join(out) + "</section>"
+
+
+def risk_section(r: Mapping[str, Any]) -> str:
+    if not r or (not r.get("flags") and set(r.get("tiers", {})) <= {"(unclassified)"}):
+        return ""
+    tiers = ", ".join(f"{e(k)} {n}" for k, n in r["tiers"].items())
+    flags = ", ".join(f"{e(k)} {n}" for k, n in r["flags"].items()) or "none"
+    roles = ", ".join(f"{e(k)} {n}" for k, n in r.get("roles", {}).items()) or "not stated"
+    out = ['<section aria-labelledby="risk"><h2 id="risk">Risk</h2>',
+           f'<p class="sub">Tiers: {tiers}. Flags: {flags}. Our role: {roles}. A prohibited '
+           "use may not leave purpose; a high-risk use answers the high-risk questions of "
+           "aireg.yaml in its security review.</p>"]
+    tools = r.get("tools") or []
+    if tools:
+        rows = [[f"<code>{e(t['id'])}</code>", e(t["name"]), e(t["department"]), e(t["stage"]),
+                 f'<span class="tag high">{e(t["risk"])}</span>',
+                 "yes" if t["reviewed"] else '<span class="overdue">no</span>']
+                for t in tools[:MAX_ROWS]]
+        out.append(_table(["tool", "name", "department", "stage", "risk", "reviewed"], rows,
+                          "Prohibited and high-risk uses, unreviewed first"))
+        out.append(_more(len(tools), MAX_ROWS, "high-risk uses"))
+    return "".join(out) + "</section>"
+
+
 def queue_section(queue: Sequence[Mapping[str, Any]]) -> str:
     out = ['<section aria-labelledby="queue"><h2 id="queue">Security review queue</h2>',
-           '<p class="sub">Tools whose pilot passed and that wait for the CTO, longest wait '
-           "first; days are counted from the commit that moved each into the security step.</p>"]
+           '<p class="sub">Tools in the security step (their pilot passed; they wait for the '
+           "CTO), and deployed tools whose approval no longer covers their facts; longest wait "
+           "first, counted from the commit by which the registry learned each entered the "
+           "step, never from a date in an imported inventory.</p>"]
     if not queue:
         return "".join(out) + "<p>No tool is waiting for the security review.</p></section>"
     longest = max(q["days_waiting"] for q in queue) or 1
@@ -449,6 +542,11 @@ def render(d: Mapping[str, Any]) -> str:
          f"longest {queue[0]['days_waiting']} days" if queue else "queue empty", False),
         ("overdue work", len(overdue), f"{len(due) - len(overdue)} more due in 30 days",
          bool(overdue)),
+        ("deployed, never reviewed", len(d.get("unreviewed", [])),
+         "no security review on record", bool(d.get("unreviewed"))),
+        *((("import backlog", (d.get("backlog") or {}).get("lacking", 0),
+             "imported records lacking evidence", False),)
+          if (d.get("backlog") or {}).get("imported") else ()),
         ("deployed", sum(d["funnel"]["by_stage"].get(s, 0) for s in ("impact", "active")),
          "in impact or active", False),
     ]
@@ -457,6 +555,9 @@ def render(d: Mapping[str, Any]) -> str:
         f"<small>{e(sub)}</small></dd></div>" for k, v, sub, alert in cards)
     nav = ("<nav aria-label=\"Sections\"><ul>"
            + "".join(f'<li><a href="#{i}">{t}</a></li>' for i, t in (
+               *((("unreviewed", "Deployed, never reviewed"),) if d.get("unreviewed") else ()),
+               *((("backlog", "Import backlog"),) if (d.get("backlog") or {}).get("imported")
+                 else ()),
                ("overlaps", "Teams that should talk"), ("funnel", "Funnel"),
                ("queue", "Security queue"), ("due", "Overdue work"), ("impact", "Impact"),
                ("times", "Time in stage")))
@@ -473,9 +574,12 @@ def render(d: Mapping[str, Any]) -> str:
         "</code>; the Chief AI Officer's view: who should talk to whom, and where work "
         f"waits.</p>{nav}</header>{unreadable}"
         f'<dl class="cards">{card_html}</dl>'
+        + unreviewed_section(d.get("unreviewed", []))
         + overlaps_section(overlaps)
         + funnel_section(d)
         + queue_section(queue)
+        + backlog_section(d.get("backlog") or {})
+        + risk_section(d.get("risk") or {})
         + due_section(due)
         + impact_section(d["impact"])
         + times_section(d["stage_times"])

@@ -10,6 +10,7 @@ from aireg.records import Stage
 
 STAGE_TITLES = {s.value: f"{s.step} {s.value}" if s.step else s.value for s in Stage}
 KIND_TITLES = {"product": "Same product", "vendor": "Same vendor", "purpose": "Similar purpose"}
+MAX_ROWS = 25  # rows of the unreviewed, backlog and risk lists; the rest are in the JSON
 # Only what is special inside a line: headings and lists start lines, and cells never do.
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
@@ -56,9 +57,32 @@ def render(d: Mapping[str, Any]) -> str:
         f"- **{len(overdue)}** overdue measurements or reassessments, "
         f"{len(due) - len(overdue)} more due within 30 days",
     ]
+    unreviewed = d.get("unreviewed") or []
+    backlog = d.get("backlog") or {}
+    if unreviewed:
+        lines.insert(4, f"- **{len(unreviewed)} deployed, never reviewed**: in use without "
+                     "any security review on record")
+    if backlog.get("imported"):
+        lines.append(f"- **{backlog['lacking']}** of {backlog['imported']} imported records "
+                     "still lack evidence of steps the source reported as done")
     if d["unreadable"]:
         lines.append(f"- **{len(d['unreadable'])}** records could not be read and are left out "
                      f"({cell(', '.join(d['unreadable']))}); run `aireg validate`.")
+    if unreviewed:
+        lines += ["", f"## Deployed, never reviewed ({len(unreviewed)})", "",
+                  "In use (impact or active) with no security review on record: not a queue "
+                  "waiting for the CTO, since nobody asked yet. The owner adds the security "
+                  "facts; a security reviewer then reviews the tool where it is "
+                  "(`aireg review --security ID`). High-risk uses first.", ""]
+        lines += table(
+            ["tool", "name", "vendor", "department", "owner", "stage", "risk", "how it came",
+             "in the registry since"],
+            [[u["id"], u["name"], u["vendor"], u["department"], u["owner"], u["stage"],
+              u["risk"] or "", "imported" if u["imported"] else "", u["known_since"] or ""]
+             for u in unreviewed[:MAX_ROWS]])
+        if len(unreviewed) > MAX_ROWS:
+            lines += ["", f"And {len(unreviewed) - MAX_ROWS} more (all in `aireg report "
+                      "--format json`)."]
     lines += ["", "## Teams that should talk", ""]
     if not overlaps:
         lines.append("No two departments share a product, a vendor or a similar purpose.")
@@ -93,6 +117,33 @@ def render(d: Mapping[str, Any]) -> str:
     else:
         lines.append("No tool is waiting for the security review.")
 
+    if backlog.get("imported"):
+        lines += ["", "## Import backlog: evidence still missing", "",
+                  f"{backlog['imported']} records came from an inventory import; "
+                  f"{backlog['lacking']} still lack evidence the source did not give (each "
+                  "lists it in `imported.lacks`; `aireg due` chases its owner)"
+                  + (f"; {backlog['no_created_date']} have no creation date (none is made up)"
+                     if backlog.get("no_created_date") else "") + ".", ""]
+        lines += table(["evidence", "records lacking it"],
+                       list(backlog["by_evidence"].items()), right=(1,))
+        lines += [""]
+        deps = list(backlog["by_department"].items())
+        lines += table(["department", "records with a backlog"], deps[:MAX_ROWS], right=(1,))
+        if len(deps) > MAX_ROWS:
+            lines += ["", f"And {len(deps) - MAX_ROWS} more departments."]
+    risk = d.get("risk") or {}
+    if risk.get("flags") or set(risk.get("tiers", {})) - {"(unclassified)"}:
+        lines += ["", "## Risk", "",
+                  "Tiers: " + ", ".join(f"{k} {n}" for k, n in risk["tiers"].items())
+                  + ". Flags: " + (", ".join(f"{k} {n}" for k, n in risk["flags"].items())
+                                   or "none") + ".", ""]
+        if risk.get("tools"):
+            lines += table(["tool", "name", "department", "stage", "risk", "reviewed"],
+                           [[t["id"], t["name"], t["department"], t["stage"], t["risk"],
+                             "yes" if t["reviewed"] else "NO"]
+                            for t in risk["tools"][:MAX_ROWS]])
+            if len(risk["tools"]) > MAX_ROWS:
+                lines += ["", f"And {len(risk['tools']) - MAX_ROWS} more high-risk uses."]
     lines += ["", "## Overdue and upcoming work", ""]
     if due:
         lines += table(

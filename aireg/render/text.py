@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from aireg.render.console import Terminal
 
-STATUS_MARK = {"done": "[x]", "current": "[>]", "todo": "[ ]", "skipped": "[-]"}
+STATUS_MARK = {"done": "[x]", "current": "[>]", "todo": "[ ]", "skipped": "[-]",
+               "incomplete": "[!]"}
 
 
 def word(value: Any) -> str:
@@ -135,9 +136,11 @@ def _plain_table(term: Terminal, heads: list[str], cells: list[list[str]]) -> bo
 
 def tool_list(term: Terminal, view: Any) -> None:
     rows = view.rows if hasattr(view, "rows") else view
+    columns: tuple[str, ...] = ("id", "name", "department", "owner", "stage", "due")
+    if any(r.get("risk") for r in rows):  # risk shown where any tool has one
+        columns = (*columns[:5], "risk", "due")
     shown = [{**r, "due": _due_cell(r)} for r in rows]
-    table(term, shown, ("id", "name", "department", "owner", "stage", "due"),
-          empty="No tools match.")
+    table(term, shown, columns, empty="No tools match.")
 
 
 def _due_cell(r: Mapping[str, Any]) -> str:
@@ -266,6 +269,9 @@ def show(term: Terminal, view: Any) -> None:
         if record.get(key) is not None:
             head.append(f"{key}: ", style="dim")
             head.append(f"{word(record.get(key))}\n")
+    for key, value in _risk_and_import(record):
+        head.append(f"{key}: ", style="dim")
+        head.append(f"{value}\n")
     term.out.print(Panel(head, expand=False))
     for sp in progress:
         unmet = [r for r in sp.requirements if not r.met]
@@ -295,6 +301,22 @@ def show(term: Terminal, view: Any) -> None:
         term.echo("History:")
         for ev in history:
             term.echo("  " + _event_line(ev))
+
+
+def _risk_and_import(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    from aireg import imported as imp
+
+    out = []
+    risk = record.get("risk")
+    if isinstance(risk, Mapping) and risk:
+        out.append(("risk", imp.risk_label(risk)))
+    sec = imp.section(record)
+    if sec is not None:
+        out.append(("imported", f"{sec.get('date')} from {sec.get('file')}, row {sec.get('row')}"))
+        lacking = imp.still_lacking(record)
+        if lacking:
+            out.append(("still lacks", ", ".join(lacking)))
+    return out
 
 
 def _event_line(ev: Any) -> str:
@@ -356,7 +378,9 @@ def problems(term: Terminal, result: Any) -> None:
 
 def due(term: Terminal, items: Sequence[Any]) -> None:
     rows = [{
-        "owner": i.owner, "tool": i.tool, "work": i.kind, "due": i.due.isoformat(),
+        "owner": i.owner, "tool": i.tool,
+        "work": f"add {', '.join(i.lacks)}" if i.kind == "evidence" else i.kind,
+        "due": i.due.isoformat(),
         "status": f"OVERDUE {-i.days} days" if i.overdue else f"in {i.days} days",
     } for i in items]
     table(term, rows, ("owner", "tool", "work", "due", "status"), title="Work due",
@@ -401,6 +425,19 @@ def imported(term: Terminal, result: Any) -> None:
               f"{c['merged']} merged, {c['skipped']} skipped, {c['filtered']} filtered out"
               + (f", {c['extra_entries']} extra product entries from split cells"
                  if c["extra_entries"] else "") + ".")
+    by_reason = p.skipped_by_reason()
+    if by_reason:
+        term.info("Skipped by reason: "
+                  + ", ".join(f"{k} {n}" for k, n in by_reason.items()) + ".")
+    for d in p.dates:  # never a made-up date
+        term.info(f"{d.name} (from {d.column}): {d.kept} kept; {len(d.missing)} missing, "
+                  f"{len(d.unparseable)} unparseable, {len(d.implausible)} implausible, all "
+                  "left out (never replaced by another date)"
+                  + (f"; e.g. row {d.unparseable[0][0]} {d.unparseable[0][1]!r}"
+                     if d.unparseable else "")
+                  + (f"; e.g. row {d.implausible[0][0]} {d.implausible[0][1]} "
+                     f"({d.implausible[0][2]})" if d.implausible else "") + ".")
     if not result.dry_run and c["records"]:
-        term.info("Imported records keep only what the source knew; `aireg validate` lists "
-                  "what each still needs (no review or measurement is invented).")
+        term.info("Imported records keep only what the source knew; each lists in "
+                  "imported.lacks the evidence it still lacks (no review or measurement is "
+                  "invented), and `aireg due` chases it.")

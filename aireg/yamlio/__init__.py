@@ -7,9 +7,12 @@ existing files that keep comments).
 
 from __future__ import annotations
 
-from aireg.yamlio.dump import dump
-from aireg.yamlio.edit import Update, apply, edit
+from aireg.yamlio.dump import dump, dump_many
+from aireg.yamlio.edit import Update, add_to_mapping, apply, edit
 from aireg.yamlio.load import YamlError, load, load_mapping
 from aireg.yamlio.locate import locate
 
-__all__ = ["Update", "YamlError", "apply", "dump", "edit", "load", "load_mapping", "locate"]
+__all__ = [
+    "Update", "YamlError", "add_to_mapping", "apply", "dump", "dump_many", "edit", "load",
+    "load_mapping", "locate",
+]

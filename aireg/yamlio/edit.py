@@ -17,6 +17,7 @@ import yaml
 
 from aireg.yamlio.dump import (
     _WIDTH,
+    _fast_key,
     _check_float,
     _flow_plain_ok,
     _literal_ok,
@@ -563,3 +564,44 @@ def _same_meaning(a: str, b: str) -> bool:
         return bool(yaml.load(a, Loader=_FastLoader) == yaml.load(b, Loader=_FastLoader))
     except Exception:  # unknown means "not proven the same"
         return False
+
+
+def add_to_mapping(text: str, key: str, entries: Mapping[str, Any], *, file: str = "") -> str:
+    """`text` with `entries` added at the end of the top-level block mapping `key`, as one
+    line each (``name: {}``), comments and layout untouched; checked by reading it back, and
+    done by :func:`edit` when the block is not plain enough to extend line by line. Cheaper
+    than edit() for the import, which adds many departments to aireg.yaml."""
+    before = load(text, file)
+    want = dict(before)
+    block = dict(want.get(key) or {})
+    block.update(entries)
+    want[key] = block
+
+    def by_edit() -> str:
+        return edit(text, [Update((key, k), v) for k, v in entries.items()], file=file)
+
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == f"{key}:"), None)
+    if start is None or not all(type(v) is dict and not v for v in entries.values()):
+        return by_edit()
+    last, indent = start, ""
+    for i in range(start + 1, len(lines)):
+        ln = lines[i]
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        if not ln[:1].isspace():
+            break
+        if not indent:
+            indent = ln[: len(ln) - len(ln.lstrip())]
+        last = i
+    if not indent:
+        return by_edit()
+    added = "".join(f"{indent}{_fast_key(k)}: {{}}\n" for k in entries)
+    tail = lines[last] if lines[last].endswith("\n") else lines[last] + "\n"
+    out = "".join([*lines[:last], tail, added, *lines[last + 1 :]])
+    try:
+        if load(out, file) == want:
+            return out
+    except YamlError:
+        pass
+    return by_edit()
