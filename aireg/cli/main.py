@@ -86,6 +86,7 @@ def _register() -> None:
     # Each module adds its commands to `app`; none imports a heavy library at import time.
     from aireg.cli import commands_workflow  # noqa: F401  (the six steps first in --help)
     from aireg.cli import commands_read, commands_registry  # noqa: F401
+    from aireg.cli import commands_publish  # noqa: F401
 
 
 _register()

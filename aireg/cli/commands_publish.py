@@ -1,0 +1,61 @@
+"""Publishing the registry: the static catalog site and the standard exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aireg.cli.common import registry
+from aireg.cli.main import app
+from aireg.render.exports import EXPORTERS
+
+_EXPORT_CHOICES = ", ".join(EXPORTERS)
+
+
+@app.command(rich_help_panel="Reading")
+def site(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR",
+                                         help="The folder to write the site to (replaced whole).")],
+) -> None:
+    """A static catalog of the registry as committed at HEAD (uncommitted edits are left out):
+    an index with search and filters, a page per tool and per department, the teams that
+    should talk, and "can I use it?". No server needed; nothing is fetched from anywhere."""
+    from aireg import site as site_mod
+    from aireg.render import site_html
+    from aireg.render.console import info
+
+    reg = registry(ctx)
+    cat = site_mod.gather(reg)
+    site_mod.write(site_html.render(cat), output)
+    info(f"Wrote the catalog of {len(cat.tools)} tools to {output}/ (open {output}/index.html).")
+
+
+@app.command(rich_help_panel="Reading")
+def export(
+    ctx: typer.Context,
+    format: Annotated[str, typer.Option("--format", help=f"One of: {_EXPORT_CHOICES}.")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """The registry as committed at HEAD, in another tool's format: CycloneDX 1.6 JSON (each
+    tool a service) or Backstage catalog entities (each tool a Component)."""
+    from aireg import committed
+    from aireg.errors import UsageError
+
+    render = EXPORTERS.get(format)
+    if render is None:
+        raise UsageError(f"--format {format}: write one of {_EXPORT_CHOICES}.")
+    text = render(committed.read(registry(ctx)))
+    if output is None:
+        import sys
+
+        sys.stdout.write(text)
+        return
+    from aireg.render.console import info
+    from aireg.repo import write_text_atomic
+
+    write_text_atomic(output, text)
+    info(f"Wrote {output}.")
