@@ -21,14 +21,20 @@ def cyclonedx(snap: Committed) -> str:
 
 
 def backstage(snap: Committed) -> str:
-    """Entities separated by `---`, as Backstage reads a catalog-info.yaml."""
-    from aireg import exports, yamlio
+    """Entities separated by `---`, as Backstage reads a catalog-info.yaml.
+
+    Each entity is written in JSON, the subset of YAML every YAML reader agrees on: a review
+    date or a "yes" written as plain YAML would be a date or a boolean to a YAML 1.1 reader,
+    and Backstage wants strings there.
+    """
+    from aireg import exports
+    from aireg.render import machine
 
     head = snap.head[:12] if snap.head else "no commit"
     org = " ".join(snap.config.organization.split())
     header = (f"# Backstage catalog entities: the AI tools at {org},"
               f"\n# written by `aireg export --format backstage` from commit {head}.\n")
-    docs = [yamlio.dump(entity) for entity in exports.backstage(snap)]
+    docs = [machine.json_text(entity) for entity in exports.backstage(snap)]
     return header + "".join(f"---\n{d}" for d in docs)
 
 
