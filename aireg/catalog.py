@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -93,6 +93,7 @@ class Catalog:
     risks: tuple[str, ...]
     overlaps: tuple[Mapping[str, Any], ...]  # the report's overlaps, as its JSON has them
     unreadable: tuple[str, ...]
+    by_id: Mapping[str, Tool] = field(default_factory=dict)
 
     @property
     def usable(self) -> tuple[Tool, ...]:
@@ -104,7 +105,7 @@ class Catalog:
         return tuple(t for t in self.tools if t.stage in DEPLOYED and not t.usable)
 
     def tool(self, tool_id: str) -> Tool | None:
-        return next((t for t in self.tools if t.id == tool_id), None)
+        return self.by_id.get(tool_id)
 
 
 def _s(value: object) -> str:
@@ -188,4 +189,4 @@ def build(recs: Sequence[Mapping[str, Any]], *, organization: str,
         sorted(seen_data - set(data_classes)))
     risks = tuple(sorted({t.risk for t in tools if t.risk}))
     return Catalog(organization, generated, head, tuple(tools), deps, stages, classes, risks,
-                   tuple(overlaps), tuple(unreadable))
+                   tuple(overlaps), tuple(unreadable), {t.id: t for t in tools})

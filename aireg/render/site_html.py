@@ -66,7 +66,9 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
          background: var(--bg); border: 1px solid var(--line); white-space: nowrap; }
 .badge.ok { background: #e3f4e8; border-color: #a3d9b1; color: var(--ok); }
 .badge.no { background: #fbe9e9; border-color: #eab0b0; color: var(--warn); }
-ul.chips { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 4px; }
+td ul { margin: 0; padding-left: 18px; }
+ul.chips { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap;
+           gap: 4px; }
 ul.chips li { background: var(--bg); border: 1px solid var(--line); border-radius: 10px;
               padding: 0 8px; font-size: 13px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 6px 0; }
@@ -76,7 +78,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
            padding: 8px 14px; margin: 12px 0; background: #fff; }
 .verdict.ok { border-left-color: var(--ok); }
 ul.overlaps { list-style: none; padding: 0; }
-ul.overlaps li { border: 1px solid var(--line); border-left: 5px solid var(--accent);
+ul.overlaps > li { border: 1px solid var(--line); border-left: 5px solid var(--accent);
                  border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
 .kind { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted);
         margin-right: 6px; }
@@ -325,12 +327,20 @@ def can_i_use_page(cat: Catalog) -> str:
     return page(cat, path, "Can I use it?", body, script=True)
 
 
-def _overlap_item(path: str, cat: Catalog, o: Mapping[str, Any]) -> str:
+MAX_OVERLAP_TOOLS = 12  # tools named in an overlap on a tool's page; all on the overlaps page
+
+
+def _overlap_item(path: str, cat: Catalog, o: Mapping[str, Any], limit: int | None = None
+                  ) -> str:
     links = []
-    for m in o.get("tools", ()):
+    members = list(o.get("tools", ()))
+    for m in members[:limit]:
         t = cat.tool(str(m.get("id", "")))
         name = f"{m.get('name') or m.get('id')} ({m.get('department')}, {m.get('stage')})"
         links.append(f"<li>{_link(path, t.page, name) if t else e(name)}</li>")
+    if limit is not None and len(members) > limit:
+        links.append(f"<li>{_link(path, 'overlaps.html', f'and {len(members) - limit} more')}"
+                     "</li>")
     return (f'<li><span class="kind">{e(KIND_TITLES.get(str(o.get("kind")), o.get("kind")))}'
             f'</span><strong>{e(o.get("label"))}</strong><br>{e(o.get("sentence"))}'
             f'<ul class="chips">{"".join(links)}</ul></li>')
@@ -427,9 +437,11 @@ def tool_page(cat: Catalog, t: Tool) -> str:
     review = _m(sec.get("review"))
     if t.usable:
         assert t.review is not None
+        data = (", ".join(t.review.data[:-1]) + " and " + t.review.data[-1]
+                if len(t.review.data) > 1 else "".join(t.review.data))
         verdict = ('<div class="verdict ok"><strong>You may use it</strong> for '
-                   + (e(", ".join(t.review.data)) or "the data classes the review names")
-                   + (" under these conditions: " + e("; ".join(t.review.conditions))
+                   + (e(data) + " data" if data else "the data the review names")
+                   + (", under these conditions: " + e("; ".join(t.review.conditions))
                       if t.review.conditions else ", with no conditions")
                    + ".</div>")
     else:
@@ -494,7 +506,8 @@ def tool_page(cat: Catalog, t: Tool) -> str:
         parts += ["<h2>Other fields</h2>", _facts(other)]
     if t.overlaps:
         parts += ["<h2>Teams that should talk</h2>", '<ul class="overlaps">'
-                  + "".join(_overlap_item(path, cat, cat.overlaps[n]) for n in t.overlaps)
+                  + "".join(_overlap_item(path, cat, cat.overlaps[n], MAX_OVERLAP_TOOLS)
+                            for n in t.overlaps)
                   + "</ul>"]
     parts.append("<h2>Timeline</h2>")
     if t.steps:
