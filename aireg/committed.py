@@ -161,6 +161,8 @@ def parse_steps(raw: bytes, ids: set[str]) -> dict[str, list[Step]]:
         move = found.get("Aireg-Stage", "")
         if "->" in move:
             frm, _, to = (p.strip() for p in move.partition("->"))
+        elif found["Aireg-Action"] == "propose":
+            to = records.Stage.PURPOSE.value  # `aireg propose` creates records in purpose
         out[tool].append(Step(sha.strip(), when, email, found["Aireg-Action"], frm or None,
                               to or None, found.get("Aireg-Decision") or None, subject))
     return dict(out)

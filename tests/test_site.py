@@ -274,3 +274,21 @@ def test_search_and_filters_work_in_chromium(demo: Reg, tmp_path: Path) -> None:
     # Navigation: the index's link to a tool opens its page, which links back.
     tool = _dom((out / "tools" / "interview-summaries.html").as_uri(), tmp_path)
     assert "<h1>Otter.ai</h1>" in tool and 'href="../index.html"' in tool
+
+
+def test_site_timelines_agree_with_aireg_log(demo: Reg) -> None:
+    # The site reads every tool's aireg commits in one git log pass of their trailers; for
+    # each tool of the demo it finds the commits, actions, stage moves and decisions that
+    # `aireg log` (history.timeline, which reads the records themselves) finds.
+    from aireg import committed, history
+    from aireg.repo import Registry
+
+    reg = Registry(demo.root)
+    ids = sorted(reg.ids())
+    steps = committed.read_steps(reg, ids)
+    for tid in ids:
+        want = [(e.sha, e.action, e.stage_from, e.stage_to, e.decision)
+                for e in history.timeline(demo.root, tid)]
+        got = [(s.commit, s.action, s.stage_from, s.stage_to, s.decision)
+               for s in steps.get(tid, [])]
+        assert got == want, tid

@@ -513,7 +513,8 @@ def tool_page(cat: Catalog, t: Tool) -> str:
     if t.steps:
         parts.append(_table(["date", "person", "action", "stage", "decision", "commit"], [
             [e(str(s.get("date", ""))[:10]), e(s.get("person")), e(s.get("action")),
-             e(f"{s.get('stage_from')} → {s.get('stage_to')}") if s.get("stage_to") else "",
+             (e(f"{s.get('stage_from')} → {s.get('stage_to')}") if s.get("stage_from")
+              else e(f"new, in {s.get('stage_to')}")) if s.get("stage_to") else "",
              e(s.get("decision") or ""),
              f"<code>{e(str(s.get('commit', ''))[:12])}</code> {e(s.get('subject'))}"]
             for s in t.steps]))
