@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from datetime import date
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from aireg import config, records, report
 from aireg.render import report_html, report_md
@@ -94,7 +100,57 @@ def test_html_folds_the_rest_under_a_summary_naming_the_full_list() -> None:
     assert "<details" not in small
 
 
-def test_html_cells_wrap_long_text() -> None:
-    # Table cells break long unbroken text (ids, addresses, urls), so a table never pushes
-    # the page wider than its column.
-    assert "td { overflow-wrap: anywhere; }" in report_html.CSS
+WRAP = "main { overflow-wrap: anywhere; }"
+
+
+def test_html_wraps_long_text() -> None:
+    # Long unbroken text (ids, addresses, urls) breaks where it must, in tables and
+    # overlaps alike, so nothing pushes the page wider than the window.
+    assert WRAP in report_html.CSS
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Added to a copy of the page (its CSP removed so the script may run): the page's width
+# and the right edge of its widest table, as the browser laid them out.
+_MEASURE = ('<script>var r = [].map.call(document.querySelectorAll("table"), function (t) {'
+            ' return Math.ceil(t.getBoundingClientRect().right); });'
+            'document.body.setAttribute("data-width", document.documentElement.scrollWidth);'
+            'document.body.setAttribute("data-right", Math.max.apply(null, r.concat([0])));'
+            "</script></body>")
+
+
+def laid_out_width(page: str, tmp: Path, window: int = 1400) -> tuple[int, int]:
+    """(page width, widest table's right edge) of `page` in headless Chromium."""
+    assert CHROMIUM is not None
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    path = tmp / "measure.html"
+    path.write_text(page.replace("</body>", _MEASURE), encoding="utf-8")
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--hide-scrollbars",
+         f"--user-data-dir={tmp / 'profile'}", f"--window-size={window},900", "--dump-dom",
+         path.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    found = re.search(r'<body[^>]*data-width="(\d+)"[^>]*data-right="(\d+)"', done.stdout)
+    assert found, done.stdout[:500]
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get "
+                    "install chromium); the report's width is not checked in a browser")
+def test_html_tables_fit_a_1400_pixel_window(tmp_path: Path) -> None:
+    # With long unbroken text in every column of the queue (ids, names, vendors, owners),
+    # the page and every table stay within a 1,400 px window; without the wrapping rule
+    # the same page is wider, so the check can fail.
+    recs = _records(30, 30)
+    for n, r in enumerate(recs):
+        r["name"] = "N" * 120
+        r["vendor"] = "V" * 200 + str(n)
+        r["owner"] = "o" * 80 + "@acme.example"
+    data = report.compose(recs, CFG, {}, DAY).as_dict()
+    page = report_html.render(data)
+    width, right = laid_out_width(page, tmp_path)
+    assert width <= 1400 and right <= 1400, (width, right)
+    unwrapped = page.replace(WRAP, "")
+    assert max(laid_out_width(unwrapped, tmp_path)) > 1400

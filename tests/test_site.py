@@ -276,6 +276,25 @@ def test_search_and_filters_work_in_chromium(demo: Reg, tmp_path: Path) -> None:
     assert "<h1>Otter.ai</h1>" in tool and 'href="../index.html"' in tool
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get "
+                    "install chromium); the site's width is not checked in a browser")
+def test_pages_fit_a_1400_pixel_window(demo: Reg, tmp_path: Path) -> None:
+    # A record with long unbroken text (name, vendor, url, purpose) does not push the
+    # index, its own page or the overlaps page wider than a 1,400 px window.
+    from test_report_lists import laid_out_width
+
+    long = HOSTILE.replace("<script>alert(1)</script>", "N" * 150).replace(
+        "'\"><img src=x onerror=alert(2)>'", "V" * 200)
+    long = long.replace("goal: javascript:alert(4)", "goal: " + "G" * 300)
+    demo.write("tools/hostile.yaml", long)
+    demo.commit_all("long", as_="les@example.com")
+    pages = build(demo, tmp_path / "site")
+    for rel in ("index.html", "tools/hostile.html", "can-i-use.html", "overlaps.html"):
+        width, right = laid_out_width(pages[rel], tmp_path)
+        assert width <= 1400 and right <= 1400, (rel, width, right)
+
+
 def test_site_timelines_agree_with_aireg_log(demo: Reg) -> None:
     # The site reads every tool's aireg commits in one git log pass of their trailers; for
     # each tool of the demo it finds the commits, actions, stage moves and decisions that

@@ -87,7 +87,7 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 footer { color: var(--muted); font-size: 13px; margin-top: 36px; border-top: 1px solid var(--line);
          padding-top: 8px; }
 .scroll { overflow-x: auto; }
-td { overflow-wrap: anywhere; }
+main { overflow-wrap: anywhere; }  /* long ids, names and addresses wrap: nothing widens the page */
 details.rest summary { cursor: pointer; color: var(--accent); margin: 4px 0 12px; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }

@@ -42,7 +42,7 @@ header.top .org { font-weight: 700; font-size: 18px; margin-right: 24px; text-de
 header.top nav { display: inline; }
 header.top nav a { margin-right: 16px; }
 header.top nav a[aria-current] { font-weight: 700; text-decoration: none; }
-main { max-width: 1320px; margin: 0 auto; padding: 18px 28px 40px; }
+main { max-width: 1320px; margin: 0 auto; padding: 18px 28px 40px; overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 13px; border-top: 1px solid var(--line);
          max-width: 1320px; margin: 0 auto; padding: 10px 28px 30px; }
 h1 { font-size: 26px; margin: 6px 0 4px; }
