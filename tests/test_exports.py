@@ -187,3 +187,14 @@ def test_exports_read_the_committed_registry_not_the_working_tree(demo: Reg) -> 
     demo.commit_all("hand edit", as_="les@example.com")
     names = {s["name"] for s in cyclonedx(demo)["services"]}
     assert "Draft Name" in names and "Not Committed" in names
+
+
+def test_a_broken_committed_record_is_left_out_and_named(demo: Reg) -> None:
+    # A committed record that cannot be parsed does not stop the export: it is left out,
+    # and stderr names it; the other tools are all there.
+    demo.write("tools/broken.yaml", "id: broken\nname: [unclosed\n")
+    demo.commit_all("broken", as_="les@example.com")
+    result = demo.ok("export", "--format", "cyclonedx")
+    assert "tools/broken.yaml" in result.stderr and "left out" in result.stderr
+    ids = {props(s)["aireg:id"][0] for s in json.loads(result.stdout)["services"]}
+    assert "broken" not in ids and "interview-summaries" in ids

@@ -29,6 +29,7 @@ def site(
 
     reg = registry(ctx)
     cat = site_mod.gather(reg)
+    _left_out(cat.unreadable)
     site_mod.write(site_html.render(cat), output)
     info(f"Wrote the catalog of {len(cat.tools)} tools to {output}/ (open {output}/index.html).")
 
@@ -48,7 +49,9 @@ def export(
     render = EXPORTERS.get(format)
     if render is None:
         raise UsageError(f"--format {format}: write one of {_EXPORT_CHOICES}.")
-    text = render(committed.read(registry(ctx)))
+    snap = committed.read(registry(ctx))
+    _left_out(snap.unreadable)
+    text = render(snap)
     if output is None:
         import sys
 
@@ -59,3 +62,16 @@ def export(
 
     write_text_atomic(output, text)
     info(f"Wrote {output}.")
+
+
+def _left_out(unreadable: tuple[str, ...]) -> None:
+    """Committed records that cannot be read are left out, and said so on stderr."""
+    if unreadable:
+        from aireg.render.console import warn
+
+        shown = "; ".join(unreadable[:5]) + (f"; and {len(unreadable) - 5} more"
+                                             if len(unreadable) > 5 else "")
+        warn(f"aireg: {len(unreadable)} committed record{'s' if len(unreadable) > 1 else ''} "
+             f"could not be read and {'are' if len(unreadable) > 1 else 'is'} left out "
+             f"({shown}); fix and commit {'them' if len(unreadable) > 1 else 'it'} "
+             "(`aireg validate` shows where).")
