@@ -169,12 +169,15 @@ def test_overlaps_are_the_reports(demo: Reg, tmp_path: Path) -> None:
 
 def test_risk_is_a_filter_when_records_have_it(demo: Reg, tmp_path: Path) -> None:
     # Records with a risk field get a risk column and filter; without one, neither shows.
+    # A risk written with spaces is one filter value, the same in the option and the row.
     assert 'data-key="risk"' not in build(demo, tmp_path / "a")["index.html"]
     path = demo.root / "tools" / "support-replies.yaml"
-    path.write_text(path.read_text() + "risk: high\n")
+    path.write_text(path.read_text() + "risk: very high\n")
     demo.commit_all("risk", as_="sam@example.com")
     index = build(demo, tmp_path / "b")["index.html"]
-    assert 'data-key="risk"' in index and '<option value="high">high</option>' in index
+    assert 'data-key="risk"' in index
+    assert '<option value="very_high">very high</option>' in index
+    assert 'data-risk="very_high"' in index and "<td>very high</td>" in index
 
 
 # -- safety ----------------------------------------------------------------------------------

@@ -232,8 +232,13 @@ def page(cat: Catalog, path: str, title: str, body: str, *, script: bool = False
     )
 
 
+def _token(value: str) -> str:
+    """A filter value as one word: rows list their values separated by spaces."""
+    return "_".join(value.split()) or "_"
+
+
 def _select(key: str, label: str, choices: Sequence[tuple[str, str]]) -> str:
-    opts = "".join(f'<option value="{e(v)}">{e(t)}</option>' for v, t in choices)
+    opts = "".join(f'<option value="{e(_token(v))}">{e(t)}</option>' for v, t in choices)
     return (f'<label>{e(label)}<select data-key="{e(key)}" id="f-{e(key)}">'
             f'<option value="">all</option>{opts}</select></label>')
 
@@ -256,11 +261,12 @@ def _filters(cat: Catalog, *, stages: bool = True) -> str:
 
 
 def _row_attrs(t: Tool) -> str:
-    # Attribute values: ids and data classes are slugs; risk may be free text, so the
-    # filter compares it as one word with its spaces closed up.
-    return (f' data-text="{e(t.search_text)}" data-dep="{e(t.department)}" '
-            f'data-stage="{e(t.stage)}" data-data="{e(" ".join(t.data))}" '
-            f'data-risk="{e(t.risk.replace(" ", "_"))}"')
+    # Each value as one word (ids and data classes are slugs in a valid registry; risk may
+    # be free text), the same way the filters' options write them.
+    return (f' data-text="{e(t.search_text)}" data-dep="{e(_token(t.department))}" '
+            f'data-stage="{e(_token(t.stage))}" '
+            f'data-data="{e(" ".join(_token(d) for d in t.data))}" '
+            f'data-risk="{e(_token(t.risk) if t.risk else "")}"')
 
 
 def index_page(cat: Catalog) -> str:
