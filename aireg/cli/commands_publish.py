@@ -30,7 +30,8 @@ def site(
     reg = registry(ctx)
     cat = site_mod.gather(reg)
     _left_out(cat.unreadable)
-    site_mod.write(site_html.render(cat), output)
+    site_mod.write(site_html.render_pages(cat), output, cat.tools,
+                   lambda tool: site_html.render_tool(cat, tool))
     info(f"Wrote the catalog of {len(cat.tools)} tools to {output}/ (open {output}/index.html).")
 
 
