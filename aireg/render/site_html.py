@@ -376,12 +376,17 @@ def overlaps_page(cat: Catalog) -> str:
 def departments_page(cat: Catalog) -> str:
     path = "departments/index.html"
     items = "".join(
-        f"<li>{_link(path, d.page, d.name)}<br><small>{len(d.tools)} tools, "
-        f"{sum(1 for i in d.tools if (t := cat.tool(i)) and t.usable)} approved</small></li>"
+        f"<li>{_link(path, d.page, d.name)}<br><small>{_count(d, cat)}</small></li>"
         for d in cat.departments)
     body = (f"<h1>Departments</h1><p class=\"sub\">Each department chooses its own tools.</p>"
             f'<ul class="cards">{items}</ul>')
     return page(cat, path, "Departments", body)
+
+
+def _count(d: Department, cat: Catalog) -> str:
+    usable = sum(1 for i in d.tools if (t := cat.tool(i)) and t.usable)
+    return (f"{len(d.tools)} tool{'' if len(d.tools) == 1 else 's'}, {usable} approved "
+            "for use")
 
 
 def department_page(cat: Catalog, d: Department, tools: Mapping[str, Tool]) -> str:
@@ -396,7 +401,10 @@ def department_page(cat: Catalog, d: Department, tools: Mapping[str, Tool]) -> s
                if d.members else "")
     note = "" if d.configured else ('<p class="sub">This department is not in aireg.yaml; '
                                     "its records name it.</p>")
-    body = (f"<h1>{e(d.name)}</h1>{note}{members}"
+    usable = (f' (<a href="../can-i-use.html#dep={e(_token(d.name))}">which, and for what '
+              "data</a>)" if any(tools[i].usable for i in d.tools) else "")
+    body = (f"<h1>{e(d.name)}</h1>{note}<p class=\"sub\">{_count(d, cat)}{usable}.</p>"
+            f"{members}"
             + ('<div class="wrap"><table><thead><tr><th>tool</th><th>vendor</th><th>stage</th>'
                "<th>owner</th><th>data classes</th><th>review</th></tr></thead><tbody>"
                + "".join(rows) + "</tbody></table></div>" if rows
