@@ -3,6 +3,7 @@
     python benchmarks/run.py            # 100, 1,000 and 10,000 tools; 100,000 commits
     python benchmarks/run.py --quick    # 100 and 1,000 tools, in under two minutes
     python benchmarks/run.py --cases import   # only `aireg import` of the OMB inventory
+    python benchmarks/run.py --sizes 10000:50000 --cases publish   # site and report only
 
 Each case runs aireg as a subprocess and, interleaved with it (A B A B, so a busy machine
 slows both alike), its baselines on the same files: PyYAML's CSafeLoader alone parsing them
@@ -389,6 +390,24 @@ def bench_import(work: Path, reps: int, env: dict[str, str], aireg: list[str]) -
             m.runs.append(run)
             _progress(".")
     return Case("import (3,611 rows)", len(plan.records), 1, ms)
+def bench_publish(root: Path, info: dict[str, Any], reps: int, env: dict[str, str],
+                  aireg: list[str]) -> list[Case]:
+    """`aireg site` (the static catalog, every page) and `aireg report` (HTML, the CAIO's
+    page), each writing its output to a scratch folder, beside the floor for reading."""
+    tools, commits = int(info["tools"]), int(info["commits"])
+    env = {**env, "AIREG_TODAY": info["today"]}
+    out = Path(tempfile.mkdtemp(prefix="aireg-bench-out-"))
+    try:
+        ms = [Measure("aireg site", [*aireg, "site", "-o", str(out / "site")]),
+              Measure("aireg report --format html",
+                      [*aireg, "report", "--format", "html", "-o", str(out / "report.html")]),
+              Measure("CSafeLoader floor", [sys.executable, "-c", FLOOR_YAML])]
+        interleaved(ms, reps, root, env)
+        for m in ms[:2]:
+            m.memory = tree_peak(m.argv, root, env)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return [Case("publish", tools, commits, ms)]
 
 
 def _git_processes(aireg: list[str], root: Path, env: dict[str, str]) -> str:
@@ -461,6 +480,12 @@ def targets(cases: list[Case], quick: bool) -> list[Target]:
     r = ratio(li.get("aireg list"), li.get("CSafeLoader floor")) if li else None
     out.append(Target(f"list / CSafeLoader floor ({li.size:,} tools)" if li else "list", "< 2",
                       r, None if r is None else r < 2))
+    pub = find("publish")
+    for label, limit in (("aireg site", 10.0), ("aireg report --format html", 3.0)):
+        m = pub.get(label) if pub else None
+        value = m.wall if m and m.runs else None
+        out.append(Target(f"{label} ({pub.size:,} tools), seconds" if pub else label,
+                          f"<= {limit:g}", value, None if value is None else value <= limit))
     mems = [(f"{c.name} {c.size:,}", m.memory) for c in cases for m in c.measures
             if m.label.startswith("aireg") and m.memory is not None]
     if mems:
@@ -580,9 +605,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default=None,
                         help="TOOLS:COMMITS,... instead of the default sizes")
     parser.add_argument("--no-audit", action="store_true", help="skip aireg audit")
-    parser.add_argument("--cases", default="registry,pr,startup,import",
-                        help="which cases to run, comma-separated (default: all of "
-                             "registry,pr,startup,import)")
+    parser.add_argument("--cases", default="registry,pr,publish,startup,import",
+                        help="which cases to run, comma-separated: registry (validate, list, "
+                        "audit), pr, publish (site, report), startup, import; default all")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--markdown", action="store_true",
                         help="also print the figures as README tables")
@@ -606,24 +631,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cases: list[Case] = []
     audit_ok = _has_audit()
-    wanted = set(args.cases.split(","))
+    which = set(args.cases.split(","))
     regs = ([registry(args.work, tools, commits) for tools, commits in sizes]
-            if wanted & {"registry", "pr"} else [])
-    for root, info in regs if "registry" in wanted else []:
+            if which & {"registry", "pr", "publish"} else [])
+    for root, info in regs:
         _progress(f"{int(info['tools']):,} tools ")
-        cases += bench_registry(root, info, reps, env, aireg, cjs,
-                                do_audit=audit_ok and not args.no_audit)
+        if "registry" in which:
+            cases += bench_registry(root, info, reps, env, aireg, cjs,
+                                    do_audit=audit_ok and not args.no_audit)
+        if "publish" in which:
+            cases += bench_publish(root, info, reps, env, aireg)
         _progress("\n")
-    if "pr" in wanted:
+    if "pr" in which:
         _progress("pull requests ")
         cases += bench_pull_requests(regs, reps, env, aireg)
         _progress("\n")
-    if "import" in wanted:
+    if "import" in which:
         _progress("import ")
         found = bench_import(args.work, reps, env, aireg)
         cases += [found] if found else []
         _progress("\n")
-    if "startup" in wanted:
+    if "startup" in which:
         _progress("startup ")
         cases.append(bench_startup(args.startup_reps if not args.quick else 15, env, aireg))
     _progress(f"\n{time.perf_counter() - started:.0f} s\n")

@@ -479,8 +479,8 @@ def test_ci_files_match_their_vendor_schemas(schema: str, path: Path) -> None:
 
 
 def test_workflows_are_the_expected_ones() -> None:
-    # The template ships exactly the validate and the weekly due workflows.
-    assert [p.name for p in WORKFLOWS] == ["aireg-due.yml", "aireg.yml"]
+    # The template ships exactly the validate, the weekly due and the Pages workflows.
+    assert [p.name for p in WORKFLOWS] == ["aireg-due.yml", "aireg-pages.yml", "aireg.yml"]
 
 
 def test_pre_commit_files_are_valid() -> None:
@@ -563,6 +563,31 @@ def test_gitlab_ci_validates_merge_requests_and_runs_due_on_schedule() -> None:
     assert 'aireg validate --base "origin/${CI_MERGE_REQUEST_TARGET_BRANCH_NAME}"' in script
     assert ci["aireg-due"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
     assert ci["aireg-due"]["script"] == ["aireg due --check"]
+
+
+def test_pages_publish_the_catalog_from_the_default_branch() -> None:
+    # GitHub: every push to main builds `aireg site` with full history and deploys it with
+    # the Pages actions, the write permissions only in the deploy job. GitLab: the `pages`
+    # job builds the site into public/ on the default branch only.
+    gh = yaml.safe_load((TEMPLATE / ".github/workflows/aireg-pages.yml").read_text("utf-8"))
+    assert gh[True] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    assert gh["permissions"] == {"contents": "read"}
+    build, deploy = gh["jobs"]["build"], gh["jobs"]["deploy"]
+    assert build["steps"][0]["with"]["fetch-depth"] == 0
+    site = [s for s in build["steps"] if s.get("uses", "").startswith("aireg-dev/aireg@")]
+    assert [s["with"]["command"] for s in site] == ["site -o _site"]
+    assert build["steps"][-1] == {"uses": "actions/upload-pages-artifact@v3",
+                                  "with": {"path": "_site"}}
+    assert deploy["needs"] == "build"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["steps"][0]["uses"] == "actions/deploy-pages@v4"
+    ci = yaml.safe_load((TEMPLATE / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    pages = ci["pages"]
+    assert pages["extends"] == ".aireg" and pages["stage"] == "deploy"
+    assert pages["script"] == ["aireg site -o public"]
+    assert pages["artifacts"] == {"paths": ["public"]}
+    assert pages["rules"] == [
+        {"if": '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH'}]
 
 
 def test_codeowners_and_allowed_signers() -> None:

@@ -193,6 +193,7 @@ def _register() -> None:
     # (--help lists them in COMMAND_ORDER, whatever the order of these imports.)
     from aireg.cli import (  # noqa: F401
         commands_advance,
+        commands_publish,
         commands_read,
         commands_registry,
         commands_workflow,

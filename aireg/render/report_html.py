@@ -30,7 +30,7 @@ MAX_LEGEND = 9  # departments named in the funnel chart; the rest are "other dep
 MAX_IMPACT_BARS = 30
 MAX_CHIPS = 16
 MAX_CARDS = 8  # overlaps per kind shown in full; the rest in a compact table
-MAX_ROWS = 25  # rows of the unreviewed, backlog and risk lists; the rest are in the JSON
+MAX_ROWS = 25  # rows of each long list shown; the rest folded, or in the JSON
 
 CSS = """
 :root { --ink:#1f2933; --muted:#52606d; --line:#d9e2ec; --bg:#f5f7fa; --accent:#2f5d8a;
@@ -94,6 +94,8 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 footer { color: var(--muted); font-size: 13px; margin-top: 36px; border-top: 1px solid var(--line);
          padding-top: 8px; }
 .scroll { overflow-x: auto; }
+main { overflow-wrap: anywhere; }  /* long ids, names and addresses wrap: nothing widens the page */
+details.rest summary { cursor: pointer; color: var(--accent); margin: 4px 0 12px; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   body { font-size: 11pt; }
@@ -463,11 +465,26 @@ def queue_section(queue: Sequence[Mapping[str, Any]]) -> str:
              f'<span class="bar" style="width:{_f(80 * q["days_waiting"] / longest)}px" '
              f'aria-hidden="true"></span>{q["days_waiting"]}',
              e(", ".join(q["data"] or [])), e(q["last_decision"] or "")] for q in queue]
-    out.append(_table(["tool", "name", "vendor", "department", "owner", "waiting since",
-                       "days waiting", "data it will see", "last decision"], rows,
+    head = ["tool", "name", "vendor", "department", "owner", "waiting since", "days waiting",
+            "data it will see", "last decision"]
+    out.append(_table(head, rows[:MAX_ROWS],
                       f"{len(queue)} tool{'' if len(queue) == 1 else 's'} waiting for the "
-                      "security review", numeric=(6,)))
+                      "security review" + (f", the {MAX_ROWS} longest waits shown"
+                                           if len(rows) > MAX_ROWS else ""), numeric=(6,)))
+    out.append(_rest(head, rows, "aireg review --security", numeric=(6,)))
     return "".join(out) + "</section>"
+
+
+def _rest(head: Sequence[str], rows: Sequence[Sequence[object]], command: str,
+          numeric: Iterable[int] = ()) -> str:
+    """The rows past MAX_ROWS, folded under a summary that names the full list's command."""
+    if len(rows) <= MAX_ROWS:
+        return ""
+    more = len(rows) - MAX_ROWS
+    return (f'<details class="rest"><summary>Show the other {more} (the full list: '
+            f"<code>{e(command)}</code>)</summary>"
+            + _table(head, rows[MAX_ROWS:], f"The other {more}", numeric=numeric)
+            + "</details>")
 
 
 def due_section(due: Sequence[Mapping[str, Any]]) -> str:
@@ -480,8 +497,11 @@ def due_section(due: Sequence[Mapping[str, Any]]) -> str:
              "measure impact" if i["kind"] == "measure" else "reassess", e(i["due"]),
              f'<span class="overdue">OVERDUE by {-i["days"]} days</span>' if i["overdue"]
              else f"in {i['days']} days"] for i in due]
-    out.append(_table(["tool", "owner", "department", "work", "due", "status"], rows,
-                      "Work due, soonest first"))
+    head = ["tool", "owner", "department", "work", "due", "status"]
+    out.append(_table(head, rows[:MAX_ROWS], "Work due, soonest first"
+                      + (f": the first {MAX_ROWS} of {len(rows)}" if len(rows) > MAX_ROWS
+                         else "")))
+    out.append(_rest(head, rows, "aireg due"))
     return "".join(out) + "</section>"
 
 

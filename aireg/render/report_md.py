@@ -13,6 +13,7 @@ KIND_TITLES = {"product": "Same product", "vendor": "Same vendor", "purpose": "S
 MAX_ROWS = 25  # rows of the unreviewed, backlog and risk lists; the rest are in the JSON
 # Only what is special inside a line: headings and lists start lines, and cells never do.
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+MAX_ROWS = 25  # review queue and due work: rows shown, then the command with the full list
 
 
 def cell(value: object) -> str:
@@ -37,6 +38,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]],
            "| " + " | ".join(align) + " |"]
     out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return out
+
+
+def _more(total: int, which: str, command: str) -> list[str]:
+    """The line under a capped table: how many are left out, and the command listing all."""
+    if total <= MAX_ROWS:
+        return []
+    return ["", f"The {MAX_ROWS} {which} of {total} are shown; `{command}` lists all of them "
+            "(and `aireg report --format json` has every row)."]
 
 
 def render(d: Mapping[str, Any]) -> str:
@@ -113,7 +122,9 @@ def render(d: Mapping[str, Any]) -> str:
             ["tool", "name", "vendor", "department", "owner", "waiting since", "days",
              "last decision"],
             [[q["id"], q["name"], q["vendor"], q["department"], q["owner"], q["waiting_since"],
-              q["days_waiting"], q["last_decision"] or ""] for q in queue], right=(6,))
+              q["days_waiting"], q["last_decision"] or ""] for q in queue[:MAX_ROWS]],
+            right=(6,))
+        lines += _more(len(queue), "longest waits", "aireg review --security")
     else:
         lines.append("No tool is waiting for the security review.")
 
@@ -150,7 +161,8 @@ def render(d: Mapping[str, Any]) -> str:
             ["tool", "owner", "department", "work", "due", "status"],
             [[i["tool"], i["owner"], i["department"], i["kind"], i["due"],
               f"OVERDUE by {-i['days']} days" if i["overdue"] else f"in {i['days']} days"]
-             for i in due])
+             for i in due[:MAX_ROWS]])
+        lines += _more(len(due), "soonest", "aireg due")
     else:
         lines.append("Nothing is overdue or due within 30 days.")
 
