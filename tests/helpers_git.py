@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from harness import ADMIN, ANA, BOB, CTO, LES, MAL, acme_config, git
+from harness import _ACME, ADMIN, ANA, BOB, CTO, LES, MAL, acme_config, git
 
 from aireg import records, signing
 
-__all__ = ["ADMIN", "ANA", "BOB", "CTO", "LES", "MAL", "run_git"]
+__all__ = ["ACME", "ADMIN", "ANA", "BOB", "CTO", "LES", "MAL", "run_git"]
+
+# Acme's aireg.yaml with a "%(signed)s" slot, for the tests that write it commit by commit.
+ACME = _ACME
 
 run_git = git  # the harness's one git runner, under the name these tests use
 

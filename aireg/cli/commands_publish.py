@@ -3,76 +3,85 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aireg.cli.common import registry
+from aireg.cli.common import format_option, registry, term
 from aireg.cli.main import app
-from aireg.render.exports import EXPORTERS
+from aireg.render import formats
 
-_EXPORT_CHOICES = ", ".join(EXPORTERS)
+if TYPE_CHECKING:
+    from aireg.render.console import Terminal
 
 
-@app.command(rich_help_panel="Reading")
+@app.command(
+    rich_help_panel="Reading",
+    epilog="Example: aireg site -o public  (then open public/index.html, or publish public/)",
+)
 def site(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR",
                                          help="The folder to write the site to (replaced whole).")],
 ) -> None:
-    """A static catalog of the registry as committed at HEAD (uncommitted edits are left out):
-    an index with search and filters, a page per tool and per department, the teams that
-    should talk, and "can I use it?". No server needed; nothing is fetched from anywhere."""
+    """A static catalog: approved tools, their data and conditions.
+
+    Built from the registry as committed at HEAD (uncommitted edits are left out): an index
+    with search and filters, a page per tool and per department, the teams that should
+    talk, and "can I use it?". No server needed; nothing is fetched from anywhere.
+    """
     from aireg import site as site_mod
     from aireg.render import site_html
-    from aireg.render.console import info
 
+    t = term(ctx)
     reg = registry(ctx)
     cat = site_mod.gather(reg)
-    _left_out(cat.unreadable)
+    _left_out(t, cat.unreadable)
     site_mod.write(site_html.render_pages(cat), output, cat.tools,
                    lambda tool: site_html.render_tool(cat, tool))
-    info(f"Wrote the catalog of {len(cat.tools)} tools to {output}/ (open {output}/index.html).")
+    t.info(f"Wrote the catalog of {len(cat.tools)} tools to {output}/ "
+           f"(open {output}/index.html).")
 
 
-@app.command(rich_help_panel="Reading")
+@app.command(
+    rich_help_panel="Reading",
+    epilog="Example: aireg export --format backstage -o catalog-info.yaml",
+)
 def export(
     ctx: typer.Context,
-    format: Annotated[str, typer.Option("--format", help=f"One of: {_EXPORT_CHOICES}.")],
+    format: Annotated[str, format_option("export")],
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", metavar="FILE", help="Write to this file instead of stdout.")] = None,
+        "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
-    """The registry as committed at HEAD, in another tool's format: CycloneDX 1.6 JSON (each
-    tool a service) or Backstage catalog entities (each tool a Component)."""
+    """The registry as CycloneDX 1.6 services or Backstage entities.
+
+    Reads the registry as committed at HEAD. CycloneDX JSON lists each tool as a service;
+    Backstage gets one Component entity per tool.
+    """
+    import io
+
     from aireg import committed
-    from aireg.errors import UsageError
+    from aireg.render.console import Terminal
 
-    render = EXPORTERS.get(format)
-    if render is None:
-        raise UsageError(f"--format {format}: write one of {_EXPORT_CHOICES}.")
+    t = term(ctx)
     snap = committed.read(registry(ctx))
-    _left_out(snap.unreadable)
-    text = render(snap)
+    _left_out(t, snap.unreadable)
     if output is None:
-        import sys
-
-        sys.stdout.write(text)
+        formats.reporter("export", format)(t, snap)
         return
-    from aireg.render.console import info
     from aireg.repo import write_text_atomic
 
-    write_text_atomic(output, text)
-    info(f"Wrote {output}.")
+    buf = io.StringIO()
+    formats.reporter("export", format)(Terminal(stdout=buf), snap)
+    write_text_atomic(output, buf.getvalue())
+    t.info(f"Wrote {output} ({format}).")
 
 
-def _left_out(unreadable: tuple[str, ...]) -> None:
+def _left_out(t: Terminal, unreadable: tuple[str, ...]) -> None:
     """Committed records that cannot be read are left out, and said so on stderr."""
     if unreadable:
-        from aireg.render.console import warn
-
-        shown = "; ".join(unreadable[:5]) + (f"; and {len(unreadable) - 5} more"
-                                             if len(unreadable) > 5 else "")
-        warn(f"aireg: {len(unreadable)} committed record{'s' if len(unreadable) > 1 else ''} "
-             f"could not be read and {'are' if len(unreadable) > 1 else 'is'} left out "
-             f"({shown}); fix and commit {'them' if len(unreadable) > 1 else 'it'} "
-             "(`aireg validate` shows where).")
+        n = len(unreadable)
+        shown = "; ".join(unreadable[:5]) + (f"; and {n - 5} more" if n > 5 else "")
+        t.warn(f"aireg: {n} committed record{'s' if n > 1 else ''} could not be read and "
+               f"{'are' if n > 1 else 'is'} left out ({shown}); fix and commit "
+               f"{'them' if n > 1 else 'it'} (`aireg validate` shows where).")

@@ -1,7 +1,7 @@
 """The exports as text: CycloneDX as JSON, Backstage entities as one multi-document YAML file.
 
-`EXPORTERS` maps each `aireg export --format` name to its renderer; the CLI's choices are its
-keys, so a new format is one entry here.
+`EXPORTERS` maps each `aireg export --format` name to its renderer; render.formats names the
+`*_out` reporters, from which the CLI derives its choices.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from aireg.committed import Committed
+    from aireg.render.console import Terminal
 
 
 def cyclonedx(snap: Committed) -> str:
@@ -42,3 +43,11 @@ EXPORTERS: dict[str, Callable[[Committed], str]] = {
     "cyclonedx": cyclonedx,
     "backstage": backstage,
 }
+
+
+def cyclonedx_out(term: Terminal, snap: Committed) -> None:
+    term.write(cyclonedx(snap))
+
+
+def backstage_out(term: Terminal, snap: Committed) -> None:
+    term.write(backstage(snap))

@@ -53,6 +53,11 @@ REPORTER_BY_NAME: dict[str, dict[str, Reporter]] = {
         "csv": _lazy("machine", "audit_csv"),
     },
     "import": {"text": _lazy("text", "imported"), "json": _lazy("machine", "as_json")},
+    # `aireg export`: another tool's format of the committed registry (render.exports).
+    "export": {
+        "cyclonedx": _lazy("exports", "cyclonedx_out"),
+        "backstage": _lazy("exports", "backstage_out"),
+    },
     "report": {
         "md": _lazy("machine", "report_md"),
         "html": _lazy("machine", "report_html"),
