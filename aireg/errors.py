@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-# The exit of an error nobody foresaw (a bug): as pre-commit does, set apart from a rule
-# broken (1), and reported with the version and where to report it (aireg.crash).
-UNEXPECTED_EXIT = 3
+# The exit of an error nobody foresaw (a bug), reported with the version and where to report
+# it (aireg.crash). Not 1 (a rule broken) nor 3 (the environment is wrong: CI would tell the
+# user to fix their machine); 70 is EX_SOFTWARE of sysexits.h, "an internal software error".
+UNEXPECTED_EXIT = 70
 
 
 class Outcome(Protocol):
