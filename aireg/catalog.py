@@ -18,6 +18,8 @@ from typing import Any
 from aireg import records
 from aireg.records import STAGE_NAMES, Stage
 
+_map, _s, _strs = records.as_map, records.as_text, records.as_texts
+
 DEPLOYED = frozenset({Stage.IMPACT.value, Stage.ACTIVE.value})
 
 
@@ -106,18 +108,6 @@ class Catalog:
 
     def tool(self, tool_id: str) -> Tool | None:
         return self.by_id.get(tool_id)
-
-
-def _s(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _map(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _strs(value: object) -> tuple[str, ...]:
-    return tuple(_s(v) for v in value) if isinstance(value, list) else ()
 
 
 def risk_of(record: Mapping[str, Any]) -> str:

@@ -45,16 +45,11 @@ _BACKSTAGE_NAME = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$")
 _URL = re.compile(r"^https?://\S+$")
 
 
-def _s(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _map(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+_s, _map = records.as_text, records.as_map
 
 
 def _strs(value: object) -> list[str]:
-    return [_s(v) for v in value] if isinstance(value, list) else []
+    return list(records.as_texts(value))
 
 
 def approval(rec: Mapping[str, Any]) -> str:

@@ -33,8 +33,7 @@ DATE_GAPS = ("created", "retired.date", "rejected.date")
 REVIEW = "security.review"
 
 
-def _map(v: object) -> Mapping[str, Any]:
-    return v if isinstance(v, Mapping) else {}
+_map = records.as_map
 
 
 def section(record: Mapping[str, Any]) -> Mapping[str, Any] | None:

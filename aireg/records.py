@@ -122,6 +122,16 @@ def as_map(v: object) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
 
+def as_text(v: object) -> str:
+    """A record's scalar field as text; missing as ""."""
+    return "" if v is None else str(v)
+
+
+def as_texts(v: object) -> tuple[str, ...]:
+    """A record's list field as a tuple of texts; anything else as ()."""
+    return tuple(as_text(x) for x in v) if isinstance(v, list) else ()
+
+
 def record_path(tool_id: str) -> str:
     """The registry-relative file of a tool: tools/<id>.yaml."""
     return f"{TOOLS_DIR}/{tool_id}.yaml"

@@ -96,7 +96,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from aireg import due as due_mod
-from aireg import names, timeline
+from aireg import names, records, timeline
 from aireg.records import STAGE_NAMES, WORKFLOW, Stage, is_valid_date
 
 if TYPE_CHECKING:
@@ -329,8 +329,7 @@ def compose(recs: Sequence[Mapping[str, Any]], cfg: Config,
     )
 
 
-def _s(value: object) -> str:
-    return "" if value is None else str(value)
+_s = records.as_text
 
 
 def funnel(recs: Sequence[Mapping[str, Any]], departments: Iterable[str]) -> Funnel:

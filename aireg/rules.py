@@ -110,7 +110,7 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
 
     pilot = _map(data.get("pilot"))
     start, end = pilot.get("start"), pilot.get("end")
-    if records.is_valid_date(start) and records.is_valid_date(end) and end < start:
+    if records.is_valid_date(start) and records.is_valid_date(end) and str(end) < str(start):
         out.add("pilot.end", f"pilot.end ({end}) is before pilot.start ({start}); swap them.",
                 "bad-date")
 
@@ -246,12 +246,12 @@ def _stage_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Coll
             reason = ctx.verify_signature(str(data.get("id")), review)
             if reason:
                 out.add("security.review.signature", reason, "bad-signature")
-    item = due.item_for(data, cfg.policy, ctx.today)
-    if item is not None and item.overdue:
-        what = "impact measurement" if item.kind == "measure" else "reassessment"
-        out.add("impact" if item.kind == "measure" else "reassessments",
-                f"the {what} was due on {item.due.isoformat()} ({-item.days} days ago); run "
-                f"`{item.command}`.", f"{item.kind}-overdue", "warning")
+    work = due.item_for(data, cfg.policy, ctx.today)
+    if work is not None and work.overdue:
+        what = "impact measurement" if work.kind == "measure" else "reassessment"
+        out.add("impact" if work.kind == "measure" else "reassessments",
+                f"the {what} was due on {work.due.isoformat()} ({-work.days} days ago); run "
+                f"`{work.command}`.", f"{work.kind}-overdue", "warning")
 
 
 def _risk_rules(data: Mapping[str, Any], stage: Stage, ctx: Context, out: _Collector) -> None:

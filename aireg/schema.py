@@ -129,8 +129,8 @@ def _describe(value: Any) -> str:
 
 
 def _pattern_hint(name: str, schema: dict[str, Any]) -> str:
-    pattern = schema.get("pattern", "")
-    desc = schema.get("description", "")
+    pattern = str(schema.get("pattern", ""))
+    desc = str(schema.get("description", ""))
     if "@" in pattern:
         return "an e-mail address such as ana@example.com"
     if r"\d{4}-\d{2}-\d{2}" in pattern or "[0-9]{4}-[0-9]{2}-[0-9]{2}" in pattern:
@@ -182,11 +182,11 @@ def _message(err: Any) -> tuple[list[str | int], str, str]:
     if validator == "type":
         want = err.validator_value
         wants = want if isinstance(want, list) else [want]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wants)
+        kinds = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wants)
         fix = ""
         if "string" in wants and isinstance(err.instance, int | float | bool):
             fix = " Put it in quotes so it is read as the text you wrote."
-        return (path, f"{name} must be {words}, not {_describe(err.instance)}.{fix}",
+        return (path, f"{name} must be {kinds}, not {_describe(err.instance)}.{fix}",
                 "wrong-type")
     if validator == "pattern":
         return (path, f"{name} is {_describe(err.instance)}; write "

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from aireg.cli.common import format_option, registry, term
+from aireg.cli.common import emit, format_option, registry, term
 from aireg.cli.main import app
-from aireg.render import formats
 
 if TYPE_CHECKING:
     from aireg.render.console import Terminal
@@ -58,23 +57,12 @@ def export(
     Reads the registry as committed at HEAD. CycloneDX JSON lists each tool as a service;
     Backstage gets one Component entity per tool.
     """
-    import io
-
     from aireg import committed
-    from aireg.render.console import Terminal
 
     t = term(ctx)
     snap = committed.read(registry(ctx))
     _left_out(t, snap.unreadable)
-    if output is None:
-        formats.reporter("export", format)(t, snap)
-        return
-    from aireg.repo import write_text_atomic
-
-    buf = io.StringIO()
-    formats.reporter("export", format)(Terminal(stdout=buf), snap)
-    write_text_atomic(output, buf.getvalue())
-    t.info(f"Wrote {output} ({format}).")
+    emit(t, "export", format, snap, output)
 
 
 def _left_out(t: Terminal, unreadable: tuple[str, ...]) -> None:

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from aireg.cli.common import ToolId, did_you_mean, format_option, registry, stage_names, term
+from aireg.cli.common import (
+    ToolId,
+    did_you_mean,
+    emit,
+    format_option,
+    registry,
+    stage_names,
+    term,
+)
 from aireg.cli.main import app
 from aireg.errors import Outcome, Status
 from aireg.render import formats
@@ -174,24 +182,11 @@ def report(
     The format follows -o's extension (report.md, report.html, report.json); a --format
     that contradicts it is refused.
     """
-    import io
-
     from aireg import report as report_mod
-    from aireg.render.console import Terminal
 
     t = term(ctx)
     fmt = formats.report_format(format, output)
-    reg = registry(ctx)
-    data = report_mod.build(reg)
-    if output is None:
-        formats.reporter("report", fmt)(t, data)
-        return
-    buf = io.StringIO()
-    formats.reporter("report", fmt)(Terminal(stdout=buf), data)
-    from aireg.repo import write_text_atomic
-
-    write_text_atomic(output, buf.getvalue())
-    t.info(f"Wrote {output} ({fmt}).")
+    emit(t, "report", fmt, report_mod.build(registry(ctx)), output)
 
 
 @app.command(rich_help_panel=READING, epilog="Example: aireg audit --format csv > decisions.csv")

@@ -13,6 +13,8 @@ from aireg.errors import MissingInput, UsageError
 from aireg.render import formats
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from aireg.cli.prompts import Form
     from aireg.render.console import Terminal
     from aireg.repo import Registry
@@ -115,3 +117,20 @@ def parse_answers(pairs: Sequence[str]) -> dict[str, str]:
             )
         out[key.strip()] = val.strip().lower()
     return out
+
+
+def emit(t: Terminal, kind: str, fmt: str, result: Any, output: Path | None) -> None:
+    """Render `result` as `fmt` to stdout, or to the file `output`, written whole (a reader
+    never sees half of it), saying so."""
+    if output is None:
+        formats.reporter(kind, fmt)(t, result)
+        return
+    import io
+
+    from aireg.render.console import Terminal as FileTerminal
+    from aireg.repo import write_text_atomic
+
+    buf = io.StringIO()
+    formats.reporter(kind, fmt)(FileTerminal(stdout=buf), result)
+    write_text_atomic(output, buf.getvalue())
+    t.info(f"Wrote {output} ({fmt}).")

@@ -105,9 +105,8 @@ class AiregGroup(TyperGroup):
             raise  # click's own: --help, usage errors, the exits below
         except Exception as exc:
             from aireg import crash
-            from aireg.render.console import error
 
-            error(f"aireg: {crash.report(exc, sys.argv[1:])}")
+            terminal(ctx).error(f"aireg: {crash.report(exc, sys.argv[1:])}")
             ctx.exit(UNEXPECTED_EXIT)
         code = getattr(result, "exit_code", 0)
         if code:
