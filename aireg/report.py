@@ -303,7 +303,8 @@ def compose(recs: Sequence[Mapping[str, Any]], cfg: Config,
             history: Mapping[str, ToolHistory], day: date, head: str | None = None,
             unreadable: Iterable[str] = ()) -> ReportData:
     """The report of these records and their history, on `day` (pure: no I/O)."""
-    entries = {str(r.get("id", "")): stage_entries(r, history.get(str(r.get("id", ""))), day)
+    entries = {str(r.get("id", "")): stage_entries(r, history.get(str(r.get("id", ""))), day,
+                                                   cfg.policy.earliest_year)
                for r in recs}
     tool_times = tuple(_tool_time(r, entries[str(r.get("id", ""))], day) for r in recs)
     impact_tools, impact_deps = impact(recs)
@@ -357,7 +358,7 @@ def read_history(reg: Registry) -> dict[str, ToolHistory]:
 
 
 def stage_entries(rec: Mapping[str, Any], hist: ToolHistory | None,
-                  day: date) -> list[tuple[str, date]]:
+                  day: date, earliest_year: int = 1980) -> list[tuple[str, date]]:
     """The stages a tool went through and the day it entered each, oldest first."""
     current = _s(rec.get("stage"))
     created = _s(rec.get("created"))
@@ -368,8 +369,10 @@ def stage_entries(rec: Mapping[str, Any], hist: ToolHistory | None,
         start = (hist.added if hist and hist.added else None) or (
             known if known is not None and known <= day else day)
     else:
-        start = (hist.added if hist and hist.added else None) or (
-            date.fromisoformat(created) if is_valid_date(created) else day)
+        made = date.fromisoformat(created) if is_valid_date(created) else None
+        if made is not None and (made.year < earliest_year or made > day):
+            made = None  # implausible (1905, or the future): no duration is computed from it
+        start = (hist.added if hist and hist.added else None) or made or day
     moves = hist.moves if hist else []
     entries = [(moves[0][1] if moves else current, start)]
     for when, _frm, to in moves:

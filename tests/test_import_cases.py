@@ -521,3 +521,20 @@ def test_backlog_helpers_follow_the_record() -> None:
     rec["purpose"] = {"success_criteria": ["x"]}
     assert imported.still_lacking(rec) == ["purpose.defined_with", "created"]
     assert imported.backlog(rec) == ["purpose.defined_with"]
+
+
+def test_the_report_computes_nothing_from_an_implausible_date(reg: Reg) -> None:
+    # A record "created" in 1905 (a spreadsheet error) committed by hand: the report shows
+    # no 44,249-day stay in a stage and no work overdue by decades; validate names the date.
+    reg.write("tools/relic.yaml", RECORD.format(id="relic", stage="impact",
+                                                created="1905-07-13"))
+    reg.commit_all("a hand-made record", as_=LES)
+    data = json.loads(reg.ok("report", "--format", "json").stdout)
+    times = next(t for t in data["tool_times"] if t["id"] == "relic")
+    assert max(times["days_in_stage"].values()) < 30
+    assert all(-i["days"] < 1000 for i in data["due"])
+    assert "OVERDUE by" not in reg.ok("report").stdout
+    assert any(u["id"] == "relic" for u in data["unreviewed"])
+    _, val = validate_json(reg)
+    assert any(p["rule"] == "implausible-date" and p["file"] == "tools/relic.yaml"
+               for p in val["problems"])

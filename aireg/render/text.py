@@ -379,7 +379,9 @@ def problems(term: Terminal, result: Any) -> None:
 def due(term: Terminal, items: Sequence[Any]) -> None:
     rows = [{
         "owner": i.owner, "tool": i.tool,
-        "work": f"add {', '.join(i.lacks)}" if i.kind == "evidence" else i.kind,
+        "work": (f"add {', '.join(i.lacks[:3])}"
+                 + (f" and {len(i.lacks) - 3} more" if len(i.lacks) > 3 else "")
+                 if i.kind == "evidence" else i.kind),
         "due": i.due.isoformat(),
         "status": f"OVERDUE {-i.days} days" if i.overdue else f"in {i.days} days",
     } for i in items]
