@@ -46,18 +46,26 @@ def template_files() -> list[tuple[Path, str]]:
 
 
 def installed_ref() -> str:
-    """The git ref of the aireg that runs: the commit it was installed from (pip install
-    git+URL@COMMIT), else its version tag (v0.1.0)."""
+    """The git ref of the aireg that runs, so the registry names one that exists: the commit
+    pip installed it from (``pip install git+URL@COMMIT``), or the commit checked out in the
+    clone it was installed from (``pip install ./aireg``, editable or not), else its
+    version tag (v0.1.0)."""
     import json
     from importlib import metadata
+    from urllib.parse import unquote, urlparse
 
     from aireg import __version__
+    from aireg.gitrepo import Git
 
     try:
-        direct = metadata.distribution("aireg").read_text("direct_url.json")
-        commit = json.loads(direct or "{}").get("vcs_info", {}).get("commit_id")
+        direct = json.loads(metadata.distribution("aireg").read_text("direct_url.json") or "{}")
     except (metadata.PackageNotFoundError, ValueError, AttributeError):
-        commit = None
+        direct = {}
+    commit = (direct.get("vcs_info") or {}).get("commit_id") if isinstance(direct, dict) else None
+    url = direct.get("url", "") if isinstance(direct, dict) else ""
+    if commit is None and isinstance(url, str) and url.startswith("file://"):
+        code, out, _ = Git(Path(unquote(urlparse(url).path))).run_full("rev-parse", "HEAD")
+        commit = out.decode("ascii", "replace").strip() if code == 0 else None
     if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}", commit):
         return commit
     return f"v{__version__}"

@@ -112,6 +112,30 @@ def test_init_pins_the_installed_aireg_with_a_note_on_pinning_a_commit(reg: Reg)
         assert "pin a commit instead" in reg.read(rel), rel
 
 
+def test_installed_from_a_clone_pins_the_clone_s_commit(tmp_path: Path) -> None:
+    # `pip install ./aireg` records only the folder: init then pins the commit checked out
+    # there, which the user can resolve, instead of a release tag that may not exist.
+    import subprocess
+
+    clone = tmp_path / "aireg-clone"
+    clone.mkdir()
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(["git", "-C", str(clone), *args], check=True, capture_output=True,
+                       timeout=30)
+    head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True, timeout=30).stdout.strip()
+    site = tmp_path / "site" / "aireg-0.1.0.dist-info"
+    site.mkdir(parents=True)
+    (site / "METADATA").write_text("Metadata-Version: 2.1\nName: aireg\nVersion: 0.1.0\n")
+    (site / "direct_url.json").write_text(
+        '{"dir_info": {"editable": true}, "url": "%s"}' % clone.as_uri())
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from aireg import init; "
+              "print(init.installed_ref())")
+    done = subprocess.run([sys.executable, "-c", script, str(site.parent)], check=True,
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.stdout.strip() == head
+
+
 def test_pin_versions_writes_a_commit_where_the_template_names_a_release() -> None:
     # Installed from a commit (pip install git+URL@COMMIT): that commit is written.
     from aireg import init
