@@ -145,7 +145,7 @@ def build(recs: Sequence[Mapping[str, Any]], *, organization: str,
           generated: date, head: str | None, steps: Mapping[str, Sequence[Mapping[str, Any]]],
           overlaps: Sequence[Mapping[str, Any]], unreadable: Sequence[str] = ()) -> Catalog:
     """The catalog of these records (pure). `overlaps` are the report's (`as_dict()` form);
-    `steps` maps a tool id to its commits (`committed.Step.as_dict()` form)."""
+    `steps` maps a tool id to its commits (`timeline.Step.as_dict()` form)."""
     in_overlap: dict[str, list[int]] = {}
     for n, o in enumerate(overlaps):
         for m in o.get("tools", ()):

@@ -147,12 +147,33 @@ def stage_durations(events: Sequence[Event], today: date) -> dict[str, int]:
 
 # -- every tool at once -------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Step:
+    """One aireg commit of a tool, as its trailers tell it (what the site shows)."""
+
+    commit: str
+    date: str  # author date, ISO 8601: when the person took the step
+    person: str  # the author's e-mail as git recorded it
+    action: str  # the Aireg-Action trailer
+    stage_from: str | None
+    stage_to: str | None
+    decision: str | None
+    subject: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"commit": self.commit, "date": self.date, "person": self.person,
+                "action": self.action, "stage_from": self.stage_from,
+                "stage_to": self.stage_to, "decision": self.decision, "subject": self.subject}
+
+
 @dataclass
 class ToolHistory:
-    """What git says about one tool: when its file was added and each stage change."""
+    """What git says about one tool: when its file was added, each stage change, and each
+    of its aireg commits."""
 
     added: date | None = None
     moves: list[tuple[date, str, str]] = field(default_factory=list)  # (date, from, to)
+    steps: list[Step] = field(default_factory=list)
 
 
 # No diffs: tools/ is one flat tree, and diffing it per commit made this pass 80 s on 100,000
@@ -188,6 +209,12 @@ def histories(root: Path, git: Any = None) -> dict[str, ToolHistory]:
         move = parsed.stage_move
         if move is not None:
             hist.moves.append((when, move[0], move[1]))
+        if parsed.action:
+            frm, to = move if move is not None else (None, None)
+            if to is None and parsed.action == "propose":
+                to = records.Stage.PURPOSE.value  # `aireg propose` creates it in purpose
+            hist.steps.append(Step(c.sha, c.author_date, c.author_email, parsed.action, frm,
+                                   to, parsed.decision, c.subject))
     if imports:
         done = git.run(
             "--no-replace-objects", "diff-tree", "--stdin", "-z", "-r", "--root",
