@@ -140,7 +140,7 @@ def test_show_gives_values_and_never_ticks_a_step_with_gaps(reg: Reg) -> None:
     path.write_text(path.read_text().replace("  goal: A draft to edit.\n", ""))
     out = reg.ok("show", "otter-ai").stdout
     assert "[x] 1 purpose" not in out
-    assert "[-] 1 purpose (incomplete)" in out and "missing purpose.goal" in out
+    assert "[!] 1 purpose (incomplete)" in out and "missing purpose.goal" in out
 
 
 def test_github_annotations_of_history_problems_point_at_lines(reg: Reg) -> None:

@@ -277,9 +277,9 @@ def show(term: Terminal, view: Any) -> None:
         unmet = [r for r in sp.requirements if not r.met]
         status = sp.status
         if status == "done" and unmet:
-            status = "skipped"  # never tick a step whose items are missing
+            status = "incomplete"  # never tick a step whose items are missing
         mark = STATUS_MARK.get(status, "[ ]")
-        label = {"skipped": " (incomplete)"}.get(status, "")
+        label = " (incomplete)" if status in ("incomplete", "skipped") else ""
         term.out.print(f"{mark} {sp.stage.step} {sp.stage.value}{label}", markup=False,
                        style="bold" if status == "current" and term.colour else None)
         if status == "todo":
