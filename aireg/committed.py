@@ -5,8 +5,9 @@ a working tree's uncommitted edits: a catalog built in CI and one built on a lap
 half-finished edits must say the same thing. Records are read by blob id through one
 ``git cat-file --batch``; the timelines come from one ``git log`` pass over the Aireg-*
 trailers (aireg.timeline.histories, the pass `aireg report` also makes), so 10,000 tools
-cost one process, not one per tool. Trailers are read as written; `aireg audit` is what checks that they tell the truth, and
-`aireg log ID` lists every commit of one tool with its signatures verified.
+cost one process, not one per tool. Trailers are read as written; `aireg audit` is what
+checks that they tell the truth, and `aireg log ID` lists every commit of one tool with its
+signatures verified.
 """
 
 from __future__ import annotations

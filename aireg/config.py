@@ -182,7 +182,8 @@ def check(data: Any, file: str, text: str) -> tuple[Config | None, list[Problem]
     def add(fieldname: str, message: str, rule: str) -> None:
         from aireg import yamlio
 
-        path = [int(p) if p.isdigit() else p for p in fieldname.replace("[", ".").replace("]", "").split(".")]
+        dotted = fieldname.replace("[", ".").replace("]", "")
+        path = [int(p) if p.isdigit() else p for p in dotted.split(".")]
         pos = yamlio.locate(text, path)
         out.append(Problem(file, fieldname, message, rule, *(pos or (None, None))))
 
@@ -271,7 +272,8 @@ def load(root: Path) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise EnvError(f"{CONFIG_FILE} cannot be read ({exc.strerror}); check its permissions.") from exc
+        raise EnvError(f"{CONFIG_FILE} cannot be read ({exc.strerror}); "
+                       "check its permissions.") from exc
     text = raw.decode("utf-8", "replace")
     data = yamlio.load(raw, CONFIG_FILE)
     cfg, problems = check(data, CONFIG_FILE, text)

@@ -115,7 +115,8 @@ def populate(root: Path, admin: Identity) -> list[str]:
             "First drafts of briefs in an hour.", "Briefs drafted within one hour", "les")
     adv(ana, 118, t)
     users(ana, 117, t, "campaign managers", 4, ("drafts in our tone", "works in Word"))
-    pilot(ana, 100, t, 116, 104, "les", "Drafts needed light edits; tone was right after a template.",
+    pilot(ana, 100, t, 116, 104, "les",
+          "Drafts needed light edits; tone was right after a template.",
           ("internal", "confidential"), "per Microsoft 365 tenant policy", ("sharepoint",))
     review(75, t, "approved")
 
@@ -161,7 +162,8 @@ def populate(root: Path, admin: Identity) -> list[str]:
     users(raj, 87, t, "finance analysts", 3, ("accurate numbers",))
     pilot(raj, 70, t, 86, 72, "sam", "Accurate, but the default plan trains on recordings.",
           ("confidential", "regulated"), "indefinite", (), trains=True)
-    review(65, t, "rejected", note="The vendor trains on our recordings; regulated data may not leave.")
+    review(65, t, "rejected",
+           note="The vendor trains on our recordings; regulated data may not leave.")
 
     # retired: replaced by the marketing assistant.
     t = "copy-drafts"

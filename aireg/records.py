@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 SCHEMA = "aireg/v1"
@@ -22,12 +22,12 @@ SCHEMA_MODELINE = "# yaml-language-server: $schema=../schema/tool.schema.json\n"
 # The order of keys in a record, as SPEC section 2 shows it; new sections are placed in it.
 KEY_ORDER = (
     "schema", "id", "name", "vendor", "url", "department", "owner", "stage", "created",
-    "imported", "risk", "tags", "notes", "source", "purpose", "users", "pilot", "security", "impact",
-    "reassessments", "rejected", "retired",
+    "imported", "risk", "tags", "notes", "source", "purpose", "users", "pilot", "security",
+    "impact", "reassessments", "rejected", "retired",
 )
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     """The six steps, then the two exits."""
 
     PURPOSE = "purpose"

@@ -161,7 +161,8 @@ class Registry:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise EnvError(f"tools/ cannot be read ({exc.strerror}); check its permissions.") from exc
+            raise EnvError(f"tools/ cannot be read ({exc.strerror}); "
+                           "check its permissions.") from exc
         return [f"{records.TOOLS_DIR}/{n}" for n in names]
 
     def ids(self) -> set[str]:

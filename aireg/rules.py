@@ -96,13 +96,15 @@ def check_record(file: str, text: str, data: Any, ctx: Context) -> list[Problem]
         value: Any = data
         for part in path:
             value = _map(value).get(part)
-        if isinstance(value, str) and records.DATE_RE.match(value) and not records.is_valid_date(value):
+        if (isinstance(value, str) and records.DATE_RE.match(value)
+                and not records.is_valid_date(value)):
             out.add(".".join(path), f"{'.'.join(path)} is {value}, which is not a real date; "
                     "write a calendar date as YYYY-MM-DD.", "bad-date")
     for key, datefield in (("impact", "measured"), ("reassessments", "date")):
         for i, item in enumerate(_list(data.get(key))):
             value = _map(item).get(datefield)
-            if isinstance(value, str) and records.DATE_RE.match(value) and not records.is_valid_date(value):
+            if (isinstance(value, str) and records.DATE_RE.match(value)
+                    and not records.is_valid_date(value)):
                 out.add(f"{key}[{i}].{datefield}", f"{key}[{i}].{datefield} is {value}, which "
                         "is not a real date; write a calendar date as YYYY-MM-DD.", "bad-date")
 

@@ -136,7 +136,8 @@ def _pattern_hint(name: str, schema: dict[str, Any]) -> str:
     if r"\d{4}-\d{2}-\d{2}" in pattern or "[0-9]{4}-[0-9]{2}-[0-9]{2}" in pattern:
         return "a date written YYYY-MM-DD, such as 2026-11-20"
     if pattern.startswith("^sha256"):
-        return "the digest aireg writes (sha256: and 64 hex digits); record reviews with `aireg review`"
+        return ("the digest aireg writes (sha256: and 64 hex digits); record reviews with "
+                "`aireg review`")
     if pattern.startswith("^https?"):
         return "a web address starting with https://"
     if "[a-z0-9]+(-[a-z0-9]+)*" in pattern:

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import Reg, dedent
 from typer.testing import CliRunner
 
 from aireg.cli.main import app
-from conftest import Reg, dedent
 
 LES, ANA = "les@acme.example", "ana@acme.example"
 
@@ -114,8 +114,8 @@ def test_bad_file_names_ids_and_values(reg: Reg) -> None:
         "stage: purpose", "stage: security") + dedent("""
         security:
           review: {decision: aproved, by: cto@acme.example, date: 2026-11-20,
-                   digest: "sha256:0000000000000000000000000000000000000000000000000000000000000000"}
-        """))
+                   digest: "sha256:ZEROS"}
+        """).replace("ZEROS", "0" * 64))
     code, found = problems(reg)
     assert code == 1
 

@@ -41,7 +41,8 @@ def forced_crash(reg: Reg, home: Path, command: str) -> subprocess.CompletedProc
 def test_an_unexpected_error_is_one_sentence_with_version_log_and_where_to_report(
         reg: Reg, tmp_path: Path) -> None:
     # A bug deep in the core: exit 70 (EX_SOFTWARE, never a rule's 1 or the environment's
-    # 3), one sentence on stderr naming aireg's version, the log file and the issue tracker; the traceback is in the log, not on the terminal.
+    # 3), one sentence on stderr naming aireg's version, the log file and the issue tracker;
+    # the traceback is in the log, not on the terminal.
     home = tmp_path / "home"
     home.mkdir()
     done = forced_crash(reg, home, "validate")

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import Reg
 
 DATA = Path(__file__).parent / "data"

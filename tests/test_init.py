@@ -128,7 +128,7 @@ def test_installed_from_a_clone_pins_the_clone_s_commit(tmp_path: Path) -> None:
     site.mkdir(parents=True)
     (site / "METADATA").write_text("Metadata-Version: 2.1\nName: aireg\nVersion: 0.1.0\n")
     (site / "direct_url.json").write_text(
-        '{"dir_info": {"editable": true}, "url": "%s"}' % clone.as_uri())
+        '{"dir_info": {"editable": true}, "url": "' + clone.as_uri() + '"}')
     script = ("import sys; sys.path.insert(0, sys.argv[1]); from aireg import init; "
               "print(init.installed_ref())")
     done = subprocess.run([sys.executable, "-c", script, str(site.parent)], check=True,

@@ -1,4 +1,4 @@
-"""The README's two fresh-machine commands: CI runs the second as written, both install from the lock."""
+"""The README's fresh-machine commands: CI runs the test one as written; both use the lock."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 import pytest
+from conftest import Reg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import Reg
 
 from aireg.errors import RuleError
 from aireg.yamlio import Update, YamlError, dump, edit, load, load_mapping, locate

@@ -17,8 +17,8 @@ import yaml
 
 from aireg.yamlio.dump import (
     _WIDTH,
-    _fast_key,
     _check_float,
+    _fast_key,
     _flow_plain_ok,
     _literal_ok,
     _plain_ok,
