@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aireg import records
+from aireg import identity, records
 from aireg.config import CONFIG_FILE
 from aireg.errors import RuleError
 from aireg.gitlog import FILE_MODES, MODE_NAMES, Commit, FileChange
@@ -101,6 +101,10 @@ class Judge(RecordRules):
         self.digests: dict[str, str] = {}
         self.states: dict[str, _ConfigState] = {}
         self.merge_bases: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.order: dict[str, int] = {}  # walk position of each commit judged
+        self.merges_seen = False  # whether the range holds a merge or several roots
+        self.ancestry: dict[tuple[str, str], bool] = {}
+        self.last = ""
         self.base_rules: Rules | None = self._load_base(base) if base is not None else None
 
     def state(self, path: str) -> PathState:
@@ -196,6 +200,10 @@ class Judge(RecordRules):
             self.written = {k: v for k, v in self.written.items() if k[1] in keep}
 
     def _judge_commit(self, c: Commit) -> None:
+        if self.order and (len(c.parents) != 1 or c.parents[0] != self.last):
+            self.merges_seen = True  # not one chain any more: ask git about ancestry
+        self.order[c.sha] = len(self.order)
+        self.last = c.sha
         r = self._rules_for(c)
         added = {ch.new: ch.path for ch in c.changes if ch.status == "A" and ch.new}
         for ch in c.changes:
@@ -244,9 +252,6 @@ class Judge(RecordRules):
         st = self.state(ch.path)
         if ch.new is not None:
             self.written.setdefault((ch.path, ch.new), c.author_date)
-            rec = self.objects.record(ch.new, ch.path)
-            if isinstance(rec, dict):
-                st.last_good = rec
         st.current = ch.new
         st.last_commit = ref(c)
 
@@ -284,7 +289,8 @@ class Judge(RecordRules):
         st = self.state(path)
         after = self.objects.record(ch.new, path)
         before_raw = self.objects.record(ch.old, path)
-        before = st.last_good if isinstance(before_raw, Broken) else before_raw
+        before = (self.objects.readable_before(c.parents[0] if c.parents else None, path)
+                  if isinstance(before_raw, Broken) else before_raw)
         if ch.new is None:
             if ch.old is None and ch.new_mode != "000000":
                 self.add(c, path, "", f"{path} is a {MODE_NAMES.get(ch.new_mode, ch.new_mode)}, "
@@ -339,7 +345,7 @@ class Judge(RecordRules):
         st.seeded = True
         if self.base is None:
             return
-        duties: dict[str, str] = {}
+        duties: list[tuple[str, str, str]] = []
         collecting = True
         with self.git.log_z_stream(gitlog.FORMAT, [self.base], [path],
                                    extra=("--full-history",)) as log:
@@ -359,14 +365,29 @@ class Judge(RecordRules):
                         st.superseded.add(key)
                     continue
                 if collecting and a is not None:
+                    who = c.author_email
                     if b is None:
-                        duties.setdefault(c.author_email, "created its record and named its owner")
-                    elif as_map(b).get("owner") != as_map(a).get("owner"):
-                        duties.setdefault(c.author_email, "changed its owner")
+                        duties.append((who, "created its record and named its owner", c.sha))
+                    elif identity.normal(b.get("owner")) != identity.normal(a.get("owner")):
+                        duties.append((who, "changed its owner", c.sha))
                     elif records.digest(b) != records.digest(a):
-                        duties.setdefault(c.author_email, "wrote its facts")
-        for who, what in duties.items():
-            st.duties.setdefault(who, what)
+                        duties.append((who, "wrote its facts", c.sha))
+        st.duties[:0] = duties
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        """Whether commit `a` is `b` or an ancestor of it: by walk order while the range is
+        linear (commits before the base come first), else asked of git (and cached)."""
+        if a == b:
+            return True
+        if not self.merges_seen:
+            ia, ib = self.order.get(a, -1), self.order.get(b, -1)
+            return ia <= ib
+        key = (a, b)
+        hit = self.ancestry.get(key)
+        if hit is None:
+            code, _, _ = self.git.run_full("merge-base", "--is-ancestor", a, b)
+            hit = self.ancestry[key] = code == 0
+        return hit
 
     # -- staleness --------------------------------------------------------------------------
 

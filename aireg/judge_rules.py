@@ -90,10 +90,12 @@ class PathState:
     """What the walk remembers of one record path between commits."""
 
     current: str | None = None  # blob id of the latest version seen
-    last_good: dict[str, Any] | None = None  # the latest readable version
     last_commit: Ref | None = None
-    # Separation of duties: who did what to the record since its last review.
-    duties: dict[str, str] = field(default_factory=dict)
+    # Separation of duties: (author, what they did, commit) for each creation, owner change
+    # and facts change, and the review commits (judged by ancestry, so a review on one
+    # branch does not clear what was done on another).
+    duties: list[tuple[str, str, str]] = field(default_factory=list)
+    reviews: list[str] = field(default_factory=list)
     latest_review_date: str = ""
     superseded: set[str] = field(default_factory=set)  # signatures of replaced reviews
     seeded: bool = False  # history before the base read (for --base)
@@ -145,6 +147,21 @@ class RecordRules:
 
     def seed(self, path: str) -> None:  # pragma: no cover - provided by Judge
         raise NotImplementedError
+
+    def is_ancestor(self, a: str, b: str) -> bool:  # pragma: no cover - provided by Judge
+        raise NotImplementedError
+
+    def pending_duty(self, st: PathState, reviewer: str, at: str) -> str | None:
+        """What `reviewer` did to the record in an ancestor of commit `at` (or its creation
+        in `at`) that no review between then and `at` has covered."""
+        for who, what, sha in st.duties:
+            if who != reviewer or not self.is_ancestor(sha, at):
+                continue
+            if any(r != at and self.is_ancestor(r, at) and self.is_ancestor(sha, r)
+                   for r in st.reviews):
+                continue
+            return what
+        return None
 
     def add(self, c: Commit | Ref, file: str, fieldname: str, message: str, rule: str,
             severity: Severity = "error") -> None:
@@ -207,7 +224,7 @@ class RecordRules:
                      "the work proposes their own tool in their own department "
                      "(`aireg propose`).", "not-owner")
         st = self.state(path)
-        st.duties = {actor: "created its record and named its owner"}
+        st.duties.append((actor, "created its record and named its owner", c.sha))
         review = review_of(after)
         if review is not None:
             if importing:
@@ -244,9 +261,9 @@ class RecordRules:
         fields = changed_fields(before, after)
         st = self.state(path)
         if identity.normal(before.get("owner")) != identity.normal(after.get("owner")):
-            st.duties[actor] = "changed its owner"
+            st.duties.append((actor, "changed its owner", c.sha))
         elif records.digest(before) != records.digest(after):
-            st.duties.setdefault(actor, "wrote its facts")
+            st.duties.append((actor, "wrote its facts", c.sha))
         if stage_changed and not review_move:
             fields.insert(0, "stage")
         if not fields:
@@ -345,16 +362,18 @@ class RecordRules:
                     "self-review")
         if self.base is not None and not st.seeded:
             self.seed(path)
-        did = st.duties.get(by) if by else None
-        if did is not None and by != owner:
-            problem("security.review.by", f"{by} reviewed {tool}, but since its last review "
-                    f"{by} {did}; a security reviewer never reviews a tool they shaped "
-                    "(separation of duties): another security reviewer must review it.",
+        # The reviewer is the verified signer, else the commit's author (who must be `by`).
+        reviewer = by if status == "good" else actor
+        did = self.pending_duty(st, reviewer, c.sha) if reviewer else None
+        if did is not None:
+            problem("security.review.by", f"{reviewer} reviewed {tool}, but since its last "
+                    f"review {reviewer} {did}; a security reviewer never reviews a tool they "
+                    "shaped (separation of duties): another security reviewer must review it.",
                     "separation-of-duties")
         self._replay(c, path, tool, r0, r1, st, problem)
         if isinstance(day, str) and records.is_valid_date(day):
             self._judge_date(c, path, tool, date.fromisoformat(day), old_oid, problem)
-        st.duties = {}
+        st.reviews.append(c.sha)
         self.decisions.append(Decision(
             tool=tool, file=path, decision=decision, by=by, date=str(day or ""),
             commit=c.sha, author=actor, signature=status, verified=not rules,
