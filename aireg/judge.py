@@ -26,6 +26,7 @@ Merges
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,7 @@ DEFAULT_SIGNERS = ".aireg/allowed_signers"
 TOOLS_PREFIX = f"{records.TOOLS_DIR}/"
 
 
+@functools.lru_cache(maxsize=16384)
 def record_tool(path: str) -> str | None:
     """The tool id of a record path (tools/<id>.yaml), else None."""
     if not path.startswith(TOOLS_PREFIX) or not path.endswith(".yaml"):

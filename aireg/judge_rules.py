@@ -134,6 +134,18 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return out
 
 
+def _facts_changed(fields: list[str], before: Mapping[str, Any],
+                   after: Mapping[str, Any]) -> bool:
+    """Whether what records.facts() reads differs, from the changed fields (no digests)."""
+    for name in fields:
+        if name in records.FACT_KEYS or name.startswith("security"):
+            return True
+        if name == "pilot" and as_map(before.get("pilot")).get("data") != \
+                as_map(after.get("pilot")).get("data"):
+            return True
+    return False
+
+
 class RecordRules:
     """The rules of one record change; mixed into aireg.judge.Judge, which owns the state."""
 
@@ -262,7 +274,7 @@ class RecordRules:
         st = self.state(path)
         if identity.normal(before.get("owner")) != identity.normal(after.get("owner")):
             st.duties.append((actor, "changed its owner", c.sha))
-        elif records.digest(before) != records.digest(after):
+        elif _facts_changed(fields, before, after):
             st.duties.append((actor, "wrote its facts", c.sha))
         if stage_changed and not review_move:
             fields.insert(0, "stage")
