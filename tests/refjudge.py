@@ -33,6 +33,7 @@ CLASSES = (
     "deleted",       # a record deleted, renamed, or turned into a gitlink, symlink or folder
     "layout",        # a record in a sub-folder of tools/, or a non-file at a record path
     "unreadable",    # a record version that cannot be read: YAML, size, ambiguous line breaks
+    "config-deleted",  # aireg.yaml deleted or turned into something other than a file
     "stage",         # created past purpose, skipped, went back, bad stage, left security unreviewed
     "not-owner",     # the rest of a record changed by someone not allowed to
     "review",        # security.review changed by someone not allowed to, or without trailers
@@ -57,8 +58,8 @@ def bad_identity(email: object) -> bool:
         return False
     if unicodedata.normalize("NFKC", email) != email:
         return True
-    return any(unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp", "Zs", "Mn", "Me")
-               for ch in email)
+    return any(unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp")
+               or (unicodedata.category(ch) == "Zs" and ch != " ") for ch in email)
 
 
 # -- reading git objects ---------------------------------------------------------------------
@@ -239,6 +240,10 @@ def trailers(message: str) -> dict[str, str]:
     return out
 
 
+def as_map(v: Any) -> Mapping[str, Any]:
+    return v if isinstance(v, Mapping) else {}
+
+
 def payload(tool: str, review: Mapping[str, Any]) -> bytes:
     return signing.review_payload(tool, review)
 
@@ -412,24 +417,34 @@ class RefJudge:
         first = c.parents[0] if c.parents else None
         t0, t1 = self.obj.files(first), self.obj.files(sha)
         touched: set[str] = set()
+        author_named = False
         for path in sorted(set(t0) | set(t1)):
             change = self.judged_change(sha, path) if t0.get(path) != t1.get(path) else None
             if change is None:
                 continue
             before, after = change
+            judged = (RECORD_RE.match(path) is not None or self.protected(path)
+                      or path == "tools" or path.startswith("tools/"))
+            if judged and not author_named and bad_identity(c.author_raw):
+                author_named = True  # an author address that cannot name a person, once
+                self.verdict.add(sha, path, "identity")
             self.judge_protected(c, path, before, after)
+            if path == CONFIG and (after is None or after[0] not in REGULAR):
+                self.verdict.add(sha, path, "config-deleted")
             if RECORD_RE.match(path):
                 touched.add(path)
                 self.judge_record_path(c, first, path, before, after)
-            elif (path.startswith("tools/") and "/" in path[len("tools/"):]
-                  and after is not None
-                  and (path.endswith((".yaml", ".yml")) or after[0] not in REGULAR)):
-                self.verdict.add(sha, path, "layout")
+            elif (path == "tools" or path.startswith("tools/")) and after is not None \
+                    and not self.protected(path):
+                name = path[len("tools/"):]
+                if not (path != "tools" and "/" not in name and name.startswith(".")
+                        and after[0] in REGULAR):
+                    self.verdict.add(sha, path, "layout")  # tools/ holds only <id>.yaml files
         return touched
 
     def protected(self, path: str) -> bool:
-        return (path in (CONFIG, self.rules.signers_path, ".gitmodules", *CODEOWNERS)
-                or path == ".gitattributes" or path.endswith("/.gitattributes"))
+        return (path in (CONFIG, self.rules.signers_path, *CODEOWNERS)
+                or path.rsplit("/", 1)[-1] in (".gitattributes", ".gitmodules"))
 
     def judge_protected(self, c: Commit, path: str, before: Any, after: Any) -> None:
         if self.protected(path) and c.author not in self.rules.admins:
@@ -441,6 +456,8 @@ class RefJudge:
         now = self.record(after, path)
         if was is not None and now is None:
             self.verdict.add(c.sha, path, "deleted")
+            if after is not None:
+                self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink or folder now
             return
         if now is None:
             self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink... born at a record path
@@ -450,6 +467,9 @@ class RefJudge:
             return
         old = self.readable_before(first, path) if isinstance(was, Broken) else was
         assert not isinstance(old, Broken)
+        if (before is not None and before[0] != after[0] and old is not None
+                and not self.rules.may_edit(c.author, old)):
+            self.verdict.add(c.sha, path, "not-owner")  # a mode change is a change too
         self.judge_record(c, path, old, now)
 
     # the record rules of the history ----------------------------------------------------
@@ -459,8 +479,9 @@ class RefJudge:
         sha, actor, r = c.sha, c.author, self.rules
         tool = RECORD_RE.match(path).group(1)  # type: ignore[union-attr]
         t = trailers(c.message)
-        if bad_identity(new.get("owner")) and (old is None or old.get("owner") != new.get("owner")):
-            self.verdict.add(sha, path, "identity")
+        by_new = review_of(new).get("by") if isinstance(review_of(new), Mapping) else None
+        if bad_identity(new.get("owner")) or bad_identity(by_new):
+            self.verdict.add(sha, path, "identity")  # in every commit that writes it
         r0, r1 = review_of(old), review_of(new)
         if old is None:
             importing = t.get("aireg-action") == "import" and actor in r.admins
@@ -514,14 +535,10 @@ class RefJudge:
     def judge_review(self, c: Commit, path: str, tool: str, old: dict[str, Any] | None,
                      new: dict[str, Any], r1: Any, t: Mapping[str, str]) -> None:
         sha, actor, r = c.sha, c.author, self.rules
-        r0 = review_of(old)
         if not isinstance(r1, Mapping):
             self.verdict.add(sha, path, "review")  # removed or replaced by something else
             return
-        by_raw = r1.get("by")
-        if bad_identity(by_raw):
-            self.verdict.add(sha, path, "identity")
-        by = norm(by_raw)
+        by = norm(r1.get("by"))
         status = "unsigned"
         if isinstance(r1.get("signature"), str) and r1["signature"].strip():
             status = signing.verify(payload(tool, r1), r1["signature"], by, r.signers)
@@ -541,18 +558,20 @@ class RefJudge:
             self.verdict.add(sha, path, "review")
         if reviewer == owner or by == owner or by == norm(new.get("owner")):
             self.verdict.add(sha, path, "review")
-        if self.wrote_since_last_review(c, path, reviewer):
+        if by and by != owner and self.wrote_since_last_review(c, path, by):
             self.verdict.add(sha, path, "duties")
         day = r1.get("date")
         d1 = date.fromisoformat(day) if records.is_valid_date(day) else None
-        d0_raw = r0.get("date") if isinstance(r0, Mapping) else None
-        d0 = date.fromisoformat(d0_raw) if records.is_valid_date(d0_raw) else None
-        if (d1 is not None and d0 is not None and d1 < d0) or self.replayed(c, path, r1):
+        latest = self.latest_review_date(c, path)
+        if (d1 is not None and latest is not None and d1 < latest) or \
+                self.replayed(c, path, r1):
             self.verdict.add(sha, path, "replay")
-        if d1 is not None:  # signed or not: no rule relaxes on dates or message shape
+        if d1 is not None:
+            # A signed review keeps its own date through a rebase or squash, so only an
+            # unproven one must be recorded within a day of its date.
             slack = timedelta(days=1)
             written = self.facts_written(c, path, old)
-            if (d1 > c.author_day + slack or d1 < c.author_day - slack
+            if (d1 > c.author_day + slack or (not good and d1 < c.author_day - slack)
                     or (written is not None and d1 < written - slack)):
                 self.verdict.add(sha, path, "backdated")
 
@@ -575,14 +594,26 @@ class RefJudge:
                 out.append(s)
         return out
 
+    def latest_review_date(self, c: Commit, path: str) -> date | None:
+        """The latest date of any review the record carried before `c`."""
+        first = c.parents[0] if c.parents else None
+        out: date | None = None
+        for s in self.ancestors(first) if first else ():
+            day = as_map(review_of(self.record_at(s, path))).get("date")
+            if records.is_valid_date(day):
+                d = date.fromisoformat(day)
+                out = d if out is None or d > out else out
+        return out
+
     def wrote_since_last_review(self, c: Commit, path: str, reviewer: str) -> bool:
         """Whether `reviewer` created the record, named or changed its owner, or changed its
-        facts, in `c` or in an ancestor of it not older than the record's last review."""
+        facts, in `c` or in an ancestor of it not older than the record's last review (the
+        last review's own commit included: what else it changed came after the review)."""
         earlier = self.ancestors(c.sha) - {c.sha}
         reviews = self.review_changes(earlier, path)
         before_last = set()
         for s in reviews:
-            before_last |= self.ancestors(s)
+            before_last |= self.ancestors(s) - {s}
         for s in (earlier - before_last) | {c.sha}:
             if self.obj.commit(s).author != reviewer:
                 continue
@@ -660,7 +691,8 @@ def judge(root: Path, base: str, head: str, obj: Objects | None = None) -> Verdi
 RULE_CLASSES: dict[str, str] = {
     "config-not-admin": "admin-file", "admin-only": "admin-file",
     "record-deleted": "deleted",
-    "nested-record": "layout", "record-layout": "layout", "not-a-file": "layout",
+    "nested-record": "layout", "file-name": "layout", "not-a-file": "layout",
+    "config-deleted": "config-deleted",
     "unreadable-record": "unreadable", "record-too-large": "unreadable",
     "ambiguous-line-break": "unreadable",
     "stage-skip": "stage", "stage-back": "stage", "bad-stage": "stage",
@@ -671,7 +703,7 @@ RULE_CLASSES: dict[str, str] = {
     "bad-signature": "signature", "unknown-signer": "signature", "signer-mismatch": "signature",
     "unsigned-review": "signature",
     "separation-of-duties": "duties", "reviewer-wrote-facts": "duties",
-    "replayed-review": "replay", "review-replaced": "replay", "older-review": "replay",
+    "review-replay": "replay", "replayed-review": "replay", "review-replaced": "replay",
     "backdated-review": "backdated",
     "bad-identity": "identity", "invisible-character": "identity",
     "stale-review": "stale",
@@ -711,10 +743,6 @@ def fast_verdict(root: Path, base: str, heads_sha: str, problems: Iterable[Any] 
 
 def comparable(v: Verdict, shorten: int = 12) -> set[tuple[str | None, str, str]]:
     """Problems with commit ids cut to the fast judge's short form; range problems by class."""
-    out = set()
-    for commit, path, cls in v.problems:
-        if cls == "range":
-            out.add((None, "", cls))
-        else:
-            out.add((commit[:shorten] if commit else None, path, cls))
-    return out
+    if any(cls == "range" for _, _, cls in v.problems):
+        return {(None, "", "range")}  # nothing else is comparable in a range refused whole
+    return {(commit[:shorten] if commit else None, path, cls) for commit, path, cls in v.problems}
