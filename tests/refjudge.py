@@ -501,9 +501,13 @@ class RefJudge:
         s0, s1 = old.get("stage"), new.get("stage")
         review_changed = r0 != r1
         decision = r1.get("decision") if isinstance(r1, Mapping) else None
-        review_move = (review_changed and s0 != s1 and s0 not in EXITS and (
-            (decision == "approved" and s0 == "security" and s1 == "impact")
-            or (decision == "rejected" and s1 == "rejected")))
+        # The review's own move: past security when approved (more than one step is a
+        # skip, judged as such), to rejected when rejected.
+        step0, step1 = STAGE_STEP.get(str(s0)), STAGE_STEP.get(str(s1))
+        review_move = (review_changed and s0 != s1 and step0 is not None and s1 in STAGE_STEP
+                       and ((decision == "approved" and step1 is not None
+                             and step0 <= 4 < step1)
+                            or (decision == "rejected" and s1 == "rejected")))
         if s0 != s1:
             self.judge_stage(sha, path, s0, s1, review_move)
         if review_changed:
