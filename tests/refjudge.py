@@ -675,8 +675,18 @@ class RefJudge:
                 continue
             review = review_of(rec)
             if (isinstance(review, Mapping) and review.get("decision") == "approved"
-                    and review.get("digest") != records.digest(rec)):
+                    and review.get("digest") != records.digest(rec)
+                    and not self.stale_on_base(path, review)):
                 self.verdict.add(None, path, "stale")
+
+    def stale_on_base(self, path: str, review: Mapping[str, Any]) -> bool:
+        """Whether the base already had this approval over other facts (a stale review the
+        range did not make: the record rules name it, not the history rules)."""
+        rec = self.record_at(self.base, path)
+        old = review_of(rec)
+        return (rec is not None and isinstance(old, Mapping)
+                and old.get("decision") == "approved" and old.get("digest") == review.get("digest")
+                and records.digest(rec) != review.get("digest"))
 
 
 def judge(root: Path, base: str, head: str, obj: Objects | None = None) -> Verdict:
