@@ -516,7 +516,7 @@ class Gen:
         tree = self.tree(tip)
         tools = self.tools(tree)
         who = self.rng.choice(PEOPLE + (ADMIN,) * 2)
-        kind = self.rng.randrange(12)
+        kind = self.rng.randrange(16)
         path = self.rng.choice(tools) if tools else "tools/ghost.yaml"
         entry = tree.get(path)
         if kind == 0:
@@ -549,6 +549,29 @@ class Gen:
             text = entry[1].decode("utf-8", "replace")
             ch = self.rng.choice(("\u2028", "\u2029", "\u0085", "\r", ": : bad"))
             tree[path] = ("100644", (text + f"# note{ch}stage: impact\n").encode("utf-8"))
+            rec = self.record(tree, path)
+            who = self.owner_of(rec) if rec else LES
+        elif kind == 12:
+            # The admin (or not) widens roles in the range: the base's config still rules.
+            text = config_text(self.signed, self.cto_member).replace(
+                "security: [cto@acme.example, sec@acme.example]",
+                "security: [cto@acme.example, sec@acme.example, mal@acme.example, "
+                "les@acme.example]")
+            tree["aireg.yaml"] = ("100644", text.encode())
+            who = self.rng.choice((ADMIN, ADMIN, MAL))
+        elif kind == 13:
+            tree[self.rng.choice((".github/CODEOWNERS", "docs/CODEOWNERS", "CODEOWNERS"))] = (
+                "100644", b"* @mal\n")
+        elif kind == 14:
+            _, rec = self.new_record(LES, "marketing")
+            name = self.rng.choice(("Bad_Name", "x" * 70, "README", ".hidden"))
+            tree[f"tools/{name}.yaml" if name != "README" else "tools/README.md"] = (
+                "100644", dump(rec))
+            who = LES
+        elif kind == 15 and entry is not None and entry[0] == "100644" and \
+                self.rng.random() < 0.1:
+            pad = b"# " + b"x" * 98 + b"\n"
+            tree[path] = ("100644", entry[1] + pad * (1024 * 1024 // len(pad) + 1))
             rec = self.record(tree, path)
             who = self.owner_of(rec) if rec else LES
         else:

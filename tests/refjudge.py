@@ -22,7 +22,7 @@ CONFIG = "aireg.yaml"
 CODEOWNERS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 MAX_RECORD = 1024 * 1024
 REGULAR = ("100644", "100755")
-RECORD_RE = re.compile(r"^tools/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
+RECORD_RE = re.compile(r"^tools/(?=[a-z0-9-]{1,64}\.yaml$)([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
 AMBIGUOUS = ("\u2028", "\u2029", "\u0085")
 STAGE_STEP = {s.value: s.step for s in records.Stage}
 EXITS = ("rejected", "retired")
