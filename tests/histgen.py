@@ -215,6 +215,7 @@ def fast_import_stream(histories: list[tuple[str, History]]) -> tuple[bytes, dic
                                + b"\n")
             out.append(b"\n")
         out.append(f"reset refs/heads/{name}\nfrom :{mine[h.head]}\n\n".encode())
+        out.append(f"reset refs/tags/{name}-base\nfrom :{mine[h.base]}\n\n".encode())
     return b"".join(out), marks
 
 
@@ -858,11 +859,25 @@ def save_case(o: Outcome, directory: Path) -> Path:
     stream, _ = fast_import_stream([("case", o.history)])
     path = directory / f"seed-{o.history.seed}"
     path.with_suffix(".fi").write_bytes(stream)
-    path.with_suffix(".txt").write_text(describe(o) + "\n\nreplay:\n  git init -q case && cd case "
-                                        f"&& git fast-import < {path.with_suffix('.fi').name} "
-                                        f"&& git checkout -q -f case && aireg validate --base "
-                                        f"{o.base} --format json\n")
+    path.with_suffix(".txt").write_text(
+        describe(o) + "\n\nreplay (both judges): python fuzz/judges.py --replay "
+        f"{path.with_suffix('.fi')}\nor by hand: git init -q case && cd case && git "
+        f"fast-import < {path.with_suffix('.fi').name} && git checkout -q -f case && "
+        "aireg validate --base case-base --format json\n")
     return path
+
+
+def replay(stream: Path, scratch: Path) -> tuple[set[Any], set[Any], str, str]:
+    """Both judges' verdicts on a saved case: (fast, reference, base, head)."""
+    root = scratch / "replay"
+    if root.exists():
+        subprocess.run(["rm", "-rf", str(root)], check=True)
+    new_repo(root)
+    git(root, "fast-import", "--quiet", stdin=stream.read_bytes())
+    base = git(root, "rev-parse", "refs/tags/case-base").decode().strip()
+    head = git(root, "rev-parse", "refs/heads/case").decode().strip()
+    ref = refjudge.comparable(refjudge.judge(root, base, head))
+    return fast_judge(root, base, head), ref, base, head
 
 
 def batches(start: int, count: int, size: int, keys: Keys) -> Iterator[list[tuple[str, History]]]:
