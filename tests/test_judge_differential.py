@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-HISTORIES = int(os.environ.get("AIREG_DIFF_HISTORIES", "150"))
+HISTORIES = int(os.environ.get("AIREG_DIFF_HISTORIES", "100"))
 SEED = int(os.environ.get("AIREG_DIFF_SEED", "0"))
 
 
