@@ -343,6 +343,34 @@ class Gen:
                                                                               "security")
         return rec
 
+    def aireg_review(self, rec: dict[str, Any], by: str, decision: str, day: str,
+                     sign_as: str | None) -> dict[str, Any] | None:
+        """The review as aireg's own workflow records it (None where it refuses)."""
+        from aireg import config as config_mod
+        from aireg import workflow
+
+        try:
+            cfg = config_mod.build(yaml.load(config_text(self.signed, self.cto_member),
+                                             Loader=_LOADER))
+            inp = workflow.ReviewInput(decision, {"data-classes": "yes", "training": "yes"},
+                                       ("Company workspace only",)
+                                       if self.rng.random() < 0.3 else ())
+            key = sign_as
+            sign = (lambda payload: self.keys.sign(key, payload)) if key else None
+            change = workflow.review(rec, inp, by, cfg, day, sign)
+        except Exception:  # refused (a rule, or an API this generator does not know)
+            return None
+        out = copy.deepcopy(rec)
+        for up in change.updates:
+            node: Any = out
+            for part in up.path[:-1]:
+                node = node.setdefault(part, {})
+            if up.append:
+                node.setdefault(up.path[-1], []).append(up.value)
+            else:
+                node[up.path[-1]] = up.value
+        return out
+
     def key_of(self, who: str) -> str | None:
         return {"cto@acme.example": "cto", "sec@acme.example": "sec",
                 "mal@acme.example": "mal"}.get(who)
@@ -433,7 +461,11 @@ class Gen:
                 when = self.clock - self.rng.choice((3, 30)) * DAY
             else:
                 return self.step_replay(tip)
-        new = self.reviewed(rec, by, decision, day, sign_as, extra)
+        new = None
+        if valid or (author == by and not extra and day == self.day()):
+            new = self.aireg_review(rec, by, decision, day, sign_as)
+        if new is None:
+            new = self.reviewed(rec, by, decision, day, sign_as, extra)
         tree[path] = ("100644", dump(new))
         stage = f"{rec.get('stage')} -> {new.get('stage')}" if rec.get("stage") != new.get(
             "stage") else None
