@@ -33,7 +33,6 @@ CLASSES = (
     "deleted",       # a record deleted, renamed, or turned into a gitlink, symlink or folder
     "layout",        # a record in a sub-folder of tools/, or a non-file at a record path
     "unreadable",    # a record version that cannot be read: YAML, size, ambiguous line breaks
-    "config-deleted",  # aireg.yaml deleted or turned into something other than a file
     "stage",         # created past purpose, skipped, went back, bad stage, left security unreviewed
     "not-owner",     # the rest of a record changed by someone not allowed to
     "review",        # security.review changed by someone not allowed to, or without trailers
@@ -58,8 +57,8 @@ def bad_identity(email: object) -> bool:
         return False
     if unicodedata.normalize("NFKC", email) != email:
         return True
-    return any(unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp")
-               or (unicodedata.category(ch) == "Zs" and ch != " ") for ch in email)
+    return any(unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp", "Zs", "Mn", "Me")
+               for ch in email)
 
 
 # -- reading git objects ---------------------------------------------------------------------
@@ -417,29 +416,21 @@ class RefJudge:
         first = c.parents[0] if c.parents else None
         t0, t1 = self.obj.files(first), self.obj.files(sha)
         touched: set[str] = set()
-        author_named = False
         for path in sorted(set(t0) | set(t1)):
             change = self.judged_change(sha, path) if t0.get(path) != t1.get(path) else None
             if change is None:
                 continue
             before, after = change
-            judged = (RECORD_RE.match(path) is not None or self.protected(path)
-                      or path == "tools" or path.startswith("tools/"))
-            if judged and not author_named and bad_identity(c.author_raw):
-                author_named = True  # an author address that cannot name a person, once
-                self.verdict.add(sha, path, "identity")
             self.judge_protected(c, path, before, after)
-            if path == CONFIG and (after is None or after[0] not in REGULAR):
-                self.verdict.add(sha, path, "config-deleted")
             if RECORD_RE.match(path):
                 touched.add(path)
                 self.judge_record_path(c, first, path, before, after)
-            elif (path == "tools" or path.startswith("tools/")) and after is not None \
-                    and not self.protected(path):
-                name = path[len("tools/"):]
-                if not (path != "tools" and "/" not in name and name.startswith(".")
-                        and after[0] in REGULAR):
-                    self.verdict.add(sha, path, "layout")  # tools/ holds only <id>.yaml files
+            elif (path.startswith("tools/") and "/" in path[len("tools/"):]
+                  and after is not None and not self.protected(path)
+                  and (path.endswith((".yaml", ".yml")) or after[0] not in REGULAR)):
+                # A record (or anything but a file) in a sub-folder of tools/. Other names
+                # directly in tools/ are the record rules' to refuse.
+                self.verdict.add(sha, path, "layout")
         return touched
 
     def protected(self, path: str) -> bool:
@@ -455,9 +446,7 @@ class RefJudge:
         was = self.record(before, path)
         now = self.record(after, path)
         if was is not None and now is None:
-            self.verdict.add(c.sha, path, "deleted")
-            if after is not None:
-                self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink or folder now
+            self.verdict.add(c.sha, path, "deleted")  # also when it became a gitlink, link...
             return
         if now is None:
             self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink... born at a record path
@@ -479,9 +468,12 @@ class RefJudge:
         sha, actor, r = c.sha, c.author, self.rules
         tool = RECORD_RE.match(path).group(1)  # type: ignore[union-attr]
         t = trailers(c.message)
-        by_new = review_of(new).get("by") if isinstance(review_of(new), Mapping) else None
-        if bad_identity(new.get("owner")) or bad_identity(by_new):
-            self.verdict.add(sha, path, "identity")  # in every commit that writes it
+        # An owner or a reviewer's address this commit writes must name a person.
+        if bad_identity(new.get("owner")) and (old is None
+                                               or old.get("owner") != new.get("owner")):
+            self.verdict.add(sha, path, "identity")
+        if review_of(old) != review_of(new) and bad_identity(as_map(review_of(new)).get("by")):
+            self.verdict.add(sha, path, "identity")
         r0, r1 = review_of(old), review_of(new)
         if old is None:
             importing = t.get("aireg-action") == "import" and actor in r.admins
@@ -570,12 +562,10 @@ class RefJudge:
         if (d1 is not None and latest is not None and d1 < latest) or \
                 self.replayed(c, path, r1):
             self.verdict.add(sha, path, "replay")
-        if d1 is not None:
-            # A signed review keeps its own date through a rebase or squash, so only an
-            # unproven one must be recorded within a day of its date.
+        if d1 is not None:  # signed or not: no rule relaxes on dates or message shape
             slack = timedelta(days=1)
             written = self.facts_written(c, path, old)
-            if (d1 > c.author_day + slack or (not good and d1 < c.author_day - slack)
+            if (d1 > c.author_day + slack or d1 < c.author_day - slack
                     or (written is not None and d1 < written - slack)):
                 self.verdict.add(sha, path, "backdated")
 
@@ -706,7 +696,7 @@ RULE_CLASSES: dict[str, str] = {
     "config-not-admin": "admin-file", "admin-only": "admin-file",
     "record-deleted": "deleted",
     "nested-record": "layout", "file-name": "layout", "not-a-file": "layout",
-    "config-deleted": "config-deleted",
+    "config-deleted": "config-deleted",  # validate's (not a history class here)
     "unreadable-record": "unreadable", "record-too-large": "unreadable",
     "ambiguous-line-break": "unreadable",
     "stage-skip": "stage", "stage-back": "stage", "bad-stage": "stage",
