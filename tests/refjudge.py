@@ -243,6 +243,12 @@ def as_map(v: Any) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
 
+def signature_key(review: Any) -> str:
+    """A review's signature with its white space removed ("" when it has none)."""
+    sig = review.get("signature") if isinstance(review, Mapping) else None
+    return "".join(sig.split()) if isinstance(sig, str) else ""
+
+
 def payload(tool: str, review: Mapping[str, Any]) -> bytes:
     return signing.review_payload(tool, review)
 
@@ -628,16 +634,20 @@ class RefJudge:
         return False
 
     def replayed(self, c: Commit, path: str, r1: Mapping[str, Any]) -> bool:
-        """Whether the review's signature belongs to an earlier review of the record."""
-        sig = r1.get("signature")
-        if not isinstance(sig, str) or not sig.strip():
+        """Whether the review is a signed review that an earlier commit (an ancestor of `c`)
+        replaced by another review: a replaced signed review never comes back."""
+        key = signature_key(r1)
+        if not key:
             return False
         first = c.parents[0] if c.parents else None
-        r0 = review_of(self.record_at(first, path)) if first else None
         for s in self.ancestors(first) if first else ():
-            old = review_of(self.record_at(s, path))
-            if (isinstance(old, Mapping) and old.get("signature") == sig and old != r0
-                    and old != r1) or (isinstance(old, Mapping) and old == r1 and old != r0):
+            if self.judged_change(s, path) is None:
+                continue
+            parents = self.obj.commit(s).parents
+            was = review_of(self.readable_before(parents[0] if parents else None, path))
+            now = review_of(self.record_at(s, path))
+            if (isinstance(now, Mapping) and signature_key(was) == key
+                    and signature_key(now) != key):
                 return True
         return False
 
