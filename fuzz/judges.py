@@ -120,7 +120,12 @@ def _run(args: argparse.Namespace, scratch: Path) -> int:
             log.write(text + "\n")
             log.flush()
 
-    say(f"judging with aireg from {Path(aireg.__file__).parent}; seeds {args.seed}.."
+    where = Path(aireg.__file__).parent
+    import subprocess
+
+    rev = subprocess.run(["git", "-C", str(where), "describe", "--always", "--dirty"],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    say(f"judging with aireg from {where} ({rev or 'no git'}); seeds {args.seed}.."
         f"{args.seed + args.histories - 1}, {args.jobs} job(s)")
     chunks = [(s, min(args.batch, args.seed + args.histories - s))
               for s in range(args.seed, args.seed + args.histories, args.batch)]
