@@ -560,7 +560,8 @@ class RefJudge:
             self.verdict.add(sha, path, "review")
         if reviewer == owner or by == owner or by == norm(new.get("owner")):
             self.verdict.add(sha, path, "review")
-        if by and by != owner and self.wrote_since_last_review(c, path, by):
+        # Separation of duties binds the reviewer: the verified signer, else the author.
+        if reviewer and self.wrote_since_last_review(c, path, reviewer):
             self.verdict.add(sha, path, "duties")
         day = r1.get("date")
         d1 = date.fromisoformat(day) if records.is_valid_date(day) else None
