@@ -455,7 +455,8 @@ class RefJudge:
             self.verdict.add(c.sha, path, "deleted")  # also when it became a gitlink, link...
             return
         if now is None:
-            self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink... born at a record path
+            if after is not None:
+                self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink... at a record path
             return
         if isinstance(now, Broken):
             self.verdict.add(c.sha, path, "unreadable")
@@ -627,6 +628,8 @@ class RefJudge:
             if now is None:
                 continue
             if was is None:
+                if s in reviews:
+                    continue  # created with a review: that review covered the creation
                 return True  # created it (in this commit too)
             if s == c.sha:
                 continue  # what the review commit itself changes is judged by the other rules
