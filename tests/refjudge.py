@@ -559,7 +559,7 @@ class RefJudge:
                 self.verdict.add(sha, path, "review")
         if not by or by not in r.security or reviewer not in r.security:
             self.verdict.add(sha, path, "review")
-        if reviewer == owner or by == owner or by == norm(new.get("owner")):
+        if reviewer == owner or by == owner:  # the owner before the commit (a self-review)
             self.verdict.add(sha, path, "review")
         # Separation of duties binds the reviewer: the verified signer, else the author.
         if reviewer and self.wrote_since_last_review(c, path, reviewer):
