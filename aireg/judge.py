@@ -229,15 +229,21 @@ class Judge(RecordRules):
         has it as the merge does, and the first parent still has the merge base's version."""
         first = ch.old_entry
         for other in c.parents[1:]:
-            if self.objects.entry(other, ch.path) != ch.new_entry:
+            if self._entry(other, ch.path) != ch.new_entry:
                 continue
             # No merge base (a foreign history, whose commits are in the range and judged):
             # the base is the empty tree.
             bases = self._merge_bases(c.parents[0], other)
-            if all(self.objects.entry(b, ch.path) == first for b in bases) \
+            if all(self._entry(b, ch.path) == first for b in bases) \
                     if bases else first is None:
                 return True
         return False
+
+    def _entry(self, rev: str, path: str) -> tuple[str, str] | None:
+        """The entry at `path` in `rev` as the raw diff sees it: a folder is no entry (its
+        files are entries of their own)."""
+        found = self.objects.entry(rev, path)
+        return None if found is not None and found[0] == "040000" else found
 
     def _merge_bases(self, a: str, b: str) -> tuple[str, ...]:
         key = (a, b)
