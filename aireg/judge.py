@@ -334,11 +334,14 @@ class Judge(RecordRules):
             return
         assert after is not None
         self._note_written(c, ch)
+        held = review_of(after)
         self.check_people(c, path, before, after)
         if before is None:
             self.judge_new(c, path, tool, after, r)
         else:
             self.judge_edit(c, path, tool, before, after, r, ch.old)
+        if isinstance(held, dict):
+            st.versions.append((c.sha, held))
         self._track_review(c, path, before, after, ch.new,
                            ch.old if before is before_raw else None)
 
@@ -354,6 +357,7 @@ class Judge(RecordRules):
         if self.base is None:
             return
         duties: list[tuple[str, str, str]] = []
+        reviews: list[tuple[str, dict[str, Any]]] = []
         collecting = True
         with self.git.log_z_stream(gitlog.FORMAT, [self.base], [path],
                                    extra=("--full-history",)) as log:
@@ -366,11 +370,10 @@ class Judge(RecordRules):
                 b = before if isinstance(before, dict) else None
                 a = after if isinstance(after, dict) else None
                 r0, r1 = review_of(b), review_of(a)
+                if isinstance(r1, dict):
+                    reviews.append((c.sha, r1))
                 if r0 != r1:
                     collecting = False
-                    key = "".join(str(as_map(r0).get("signature", "")).split())
-                    if key:
-                        st.superseded.add(key)
                     continue
                 if collecting and a is not None:
                     who = c.author_email
@@ -381,6 +384,7 @@ class Judge(RecordRules):
                     elif records.digest(b) != records.digest(a):
                         duties.append((who, "wrote its facts", c.sha))
         st.duties[:0] = duties
+        st.versions[:0] = reviews[::-1]
 
     def is_ancestor(self, a: str, b: str) -> bool:
         """Whether commit `a` is `b` or an ancestor of it: by walk order while the range is

@@ -96,8 +96,9 @@ class PathState:
     # branch does not clear what was done on another).
     duties: list[tuple[str, str, str]] = field(default_factory=list)
     reviews: list[str] = field(default_factory=list)
-    latest_review_date: str = ""
-    superseded: set[str] = field(default_factory=set)  # signatures of replaced reviews
+    # Every review the record carried: (commit that wrote it, the review); judged by
+    # ancestry, like the duties.
+    versions: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     seeded: bool = False  # history before the base read (for --base)
 
 
@@ -432,27 +433,33 @@ class RecordRules:
 
     def _replay(self, c: Commit, path: str, tool: str, r0: Any, r1: Mapping[str, Any],
                 st: PathState, problem: Any) -> None:
-        """A review never replaces a later-dated one, and a replaced signed review never
-        comes back (even on the same day, with commit dates to match)."""
-        d0 = as_map(r0).get("date")
-        latest = max(st.latest_review_date, d0 if isinstance(d0, str) else "")
+        """A review never replaces a later-dated one, and no earlier review of the record
+        (other than the one it replaces) comes back, signed or not, even on the same day
+        with commit dates to match."""
+        first = c.parents[0] if c.parents else None
+        seen = [(sha, rv) for sha, rv in st.versions
+                if first is not None and self.is_ancestor(sha, first)]
+        prior = [rv for _, rv in seen]
+        dates = [d for d in (rv.get("date") for rv in prior) if isinstance(d, str)
+                 and records.is_valid_date(d)]
+        latest = max(dates, default="")
+        # Replaced: a later review (not a removal) followed it.
+        replaced = [rv for sha, rv in seen
+                    if any(rv2 != rv and sha2 != sha and self.is_ancestor(sha, sha2)
+                           for sha2, rv2 in seen)]
         d1 = r1.get("date")
         key = signature_key(r1)
-        if key and key in st.superseded:
-            problem("security.review.signature", f"the review of {tool} is a signed review "
-                    "that a later review already replaced; an old approval cannot be brought "
-                    f"back: ask for a new review with `aireg review --security {tool}`.",
+        if any(rv != r0 and (rv == r1 or (key and signature_key(rv) == key))
+               for rv in replaced):
+            problem("security.review.signature", f"the review of {tool} is one the record "
+                    "already carried and a later review replaced; an old approval cannot be "
+                    f"brought back: ask for a new review with `aireg review --security {tool}`.",
                     "review-replay")
-        elif isinstance(d1, str) and latest and d1 < latest:
-            problem("security.review.date", f"the review of {tool} is dated {d1}, before the "
-                    f"review it replaces ({latest}); a review never replaces a later one: ask "
-                    f"for a new review with `aireg review --security {tool}`.", "review-replay")
-        old_key = signature_key(r0)
-        if old_key and old_key != key:
-            st.superseded.add(old_key)
-        if isinstance(d1, str) and d1 > latest:
-            latest = d1
-        st.latest_review_date = latest
+        elif isinstance(d1, str) and records.is_valid_date(d1) and latest and d1 < latest:
+            problem("security.review.date", f"the review of {tool} is dated {d1}, before a "
+                    f"review the record already carried ({latest}); a review never replaces a "
+                    f"later one: ask for a new review with `aireg review --security {tool}`.",
+                    "review-replay")
 
     def _judge_date(self, c: Commit, path: str, tool: str, day: date, old_oid: str | None,
                     problem: Any) -> None:
