@@ -372,10 +372,8 @@ class Judge(RecordRules):
                 r0, r1 = review_of(b), review_of(a)
                 if isinstance(r1, dict):
                     reviews.append((c.sha, r1))
-                if r0 != r1:
-                    collecting = False
-                    continue
-                if collecting and a is not None:
+                last_review = r0 != r1
+                if collecting and a is not None and not (last_review and b is None):
                     who = c.author_email
                     if b is None:
                         duties.append((who, "created its record and named its owner", c.sha))
@@ -383,6 +381,8 @@ class Judge(RecordRules):
                         duties.append((who, "changed its owner", c.sha))
                     elif records.digest(b) != records.digest(a):
                         duties.append((who, "wrote its facts", c.sha))
+                if last_review:
+                    collecting = False  # what this review commit changed besides still counts
         st.duties[:0] = duties
         st.versions[:0] = reviews[::-1]
 

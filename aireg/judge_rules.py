@@ -170,8 +170,10 @@ class RecordRules:
         for who, what, sha in st.duties:
             if who != reviewer or not self.is_ancestor(sha, at):
                 continue
+            # Covered by a review after it; what a review commit itself changed besides the
+            # review (but its creation of the record) came after that review.
             if any(r != at and self.is_ancestor(r, at) and self.is_ancestor(sha, r)
-                   for r in st.reviews):
+                   and (sha != r or what.startswith("created")) for r in st.reviews):
                 continue
             return what
         return None
