@@ -333,6 +333,11 @@ class Judge(RecordRules):
                      "unreadable-record")
             return
         assert after is not None
+        if ch.new is not None and before is not None and ch.old is not None \
+                and (path, ch.old) in self.written \
+                and records.facts(before) == records.facts(after):
+            # Same facts: they were written when the earlier version's were.
+            self.written.setdefault((path, ch.new), self.written[(path, ch.old)])
         self._note_written(c, ch)
         held = review_of(after)
         self.check_people(c, path, before, after)
