@@ -81,8 +81,7 @@ class Commit:
     `trailers` holds the Aireg-* trailers of the final trailer block, read strictly by
     aireg.trailers (empty when the block is not valid; `trailer_error` says why);
     `actions` lists the ``Aireg-Action:`` lines anywhere in the message. `author_email` is
-    the normal form (aireg.identity) of the address git recorded, `email_problem` why that
-    address cannot name anyone (None: it can).
+    the normal form (aireg.identity) of the address git recorded.
     """
 
     sha: str
@@ -97,7 +96,6 @@ class Commit:
     changes: tuple[FileChange, ...]
     trailer_error: str | None = None
     actions: tuple[str, ...] = ()
-    email_problem: str | None = None
 
     @property
     def short(self) -> str:
@@ -205,7 +203,6 @@ def make_commit(sha: bytes, parents: bytes, an: bytes, ae: bytes, ad: bytes, cd:
         changes=tuple(changes),
         trailer_error=parsed.error,
         actions=parsed.actions,
-        email_problem=identity.problem(email.strip(), nfkc=False),
     )
 
 

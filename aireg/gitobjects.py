@@ -149,6 +149,29 @@ class Objects:
             self.roots[rev] = tree
         return self.roots[rev]
 
+    def first_parent(self, rev: str) -> str | None:
+        """The first parent of commit `rev` (None for a root commit)."""
+        got = self.cat.read_many([rev])[0]
+        if got is None or got[1] != "commit":
+            return None
+        for line in got[2].split(b"\n\n", 1)[0].split(b"\n"):
+            if line.startswith(b"parent "):
+                return line[7:].decode("ascii")
+        return None
+
+    def readable_before(self, rev: str | None, path: str) -> dict[str, Any] | None:
+        """The record at `path` in `rev`, or where it cannot be read there, at the nearest
+        first-parent ancestor where it can (None when the path holds no file there)."""
+        while rev is not None:
+            found = self.entry(rev, path)
+            if found is None or found[0] not in FILE_MODES:
+                return None
+            rec = self.record(found[1], path)
+            if isinstance(rec, dict):
+                return rec
+            rev = self.first_parent(rev)
+        return None
+
     def _tree(self, oid: str) -> dict[str, Entry]:
         hit = self.trees.get(oid)
         if hit is None:

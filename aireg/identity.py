@@ -11,6 +11,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from aireg.trailers import shown
@@ -22,6 +23,13 @@ def normal(email: object) -> str:
     so the form is also safe to print."""
     if not isinstance(email, str):
         return ""
+    return _normal(email)
+
+
+@functools.lru_cache(maxsize=8192)
+def _normal(email: str) -> str:
+    if email.isascii():
+        return shown(email.strip().lower())  # NFKC leaves ASCII as it is
     return shown(unicodedata.normalize("NFKC", email).strip().lower())
 
 

@@ -26,11 +26,12 @@ Merges
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aireg import records
+from aireg import identity, records
 from aireg.config import CONFIG_FILE
 from aireg.errors import RuleError
 from aireg.gitlog import FILE_MODES, MODE_NAMES, Commit, FileChange
@@ -47,6 +48,7 @@ DEFAULT_SIGNERS = ".aireg/allowed_signers"
 TOOLS_PREFIX = f"{records.TOOLS_DIR}/"
 
 
+@functools.lru_cache(maxsize=16384)
 def record_tool(path: str) -> str | None:
     """The tool id of a record path (tools/<id>.yaml), else None."""
     if not path.startswith(TOOLS_PREFIX) or not path.endswith(".yaml"):
@@ -101,6 +103,10 @@ class Judge(RecordRules):
         self.digests: dict[str, str] = {}
         self.states: dict[str, _ConfigState] = {}
         self.merge_bases: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.order: dict[str, int] = {}  # walk position of each commit judged
+        self.merges_seen = False  # whether the range holds a merge or several roots
+        self.ancestry: dict[tuple[str, str], bool] = {}
+        self.last = ""
         self.base_rules: Rules | None = self._load_base(base) if base is not None else None
 
     def state(self, path: str) -> PathState:
@@ -196,6 +202,10 @@ class Judge(RecordRules):
             self.written = {k: v for k, v in self.written.items() if k[1] in keep}
 
     def _judge_commit(self, c: Commit) -> None:
+        if self.order and (len(c.parents) != 1 or c.parents[0] != self.last):
+            self.merges_seen = True  # not one chain any more: ask git about ancestry
+        self.order[c.sha] = len(self.order)
+        self.last = c.sha
         r = self._rules_for(c)
         added = {ch.new: ch.path for ch in c.changes if ch.status == "A" and ch.new}
         for ch in c.changes:
@@ -219,15 +229,21 @@ class Judge(RecordRules):
         has it as the merge does, and the first parent still has the merge base's version."""
         first = ch.old_entry
         for other in c.parents[1:]:
-            if self.objects.entry(other, ch.path) != ch.new_entry:
+            if self._entry(other, ch.path) != ch.new_entry:
                 continue
             # No merge base (a foreign history, whose commits are in the range and judged):
             # the base is the empty tree.
             bases = self._merge_bases(c.parents[0], other)
-            if all(self.objects.entry(b, ch.path) == first for b in bases) \
+            if all(self._entry(b, ch.path) == first for b in bases) \
                     if bases else first is None:
                 return True
         return False
+
+    def _entry(self, rev: str, path: str) -> tuple[str, str] | None:
+        """The entry at `path` in `rev` as the raw diff sees it: a folder is no entry (its
+        files are entries of their own)."""
+        found = self.objects.entry(rev, path)
+        return None if found is not None and found[0] == "040000" else found
 
     def _merge_bases(self, a: str, b: str) -> tuple[str, ...]:
         key = (a, b)
@@ -244,9 +260,6 @@ class Judge(RecordRules):
         st = self.state(ch.path)
         if ch.new is not None:
             self.written.setdefault((ch.path, ch.new), c.author_date)
-            rec = self.objects.record(ch.new, ch.path)
-            if isinstance(rec, dict):
-                st.last_good = rec
         st.current = ch.new
         st.last_commit = ref(c)
 
@@ -284,7 +297,8 @@ class Judge(RecordRules):
         st = self.state(path)
         after = self.objects.record(ch.new, path)
         before_raw = self.objects.record(ch.old, path)
-        before = st.last_good if isinstance(before_raw, Broken) else before_raw
+        before = (self.objects.readable_before(c.parents[0] if c.parents else None, path)
+                  if isinstance(before_raw, Broken) else before_raw)
         if ch.new is None:
             if ch.old is None and ch.new_mode != "000000":
                 self.add(c, path, "", f"{path} is a {MODE_NAMES.get(ch.new_mode, ch.new_mode)}, "
@@ -319,12 +333,20 @@ class Judge(RecordRules):
                      "unreadable-record")
             return
         assert after is not None
+        if ch.new is not None and before is not None and ch.old is not None \
+                and (path, ch.old) in self.written \
+                and records.facts(before) == records.facts(after):
+            # Same facts: they were written when the earlier version's were.
+            self.written.setdefault((path, ch.new), self.written[(path, ch.old)])
         self._note_written(c, ch)
+        held = review_of(after)
         self.check_people(c, path, before, after)
         if before is None:
             self.judge_new(c, path, tool, after, r)
         else:
             self.judge_edit(c, path, tool, before, after, r, ch.old)
+        if isinstance(held, dict):
+            st.versions.append((c.sha, held))
         self._track_review(c, path, before, after, ch.new,
                            ch.old if before is before_raw else None)
 
@@ -339,7 +361,8 @@ class Judge(RecordRules):
         st.seeded = True
         if self.base is None:
             return
-        duties: dict[str, str] = {}
+        duties: list[tuple[str, str, str]] = []
+        reviews: list[tuple[str, dict[str, Any]]] = []
         collecting = True
         with self.git.log_z_stream(gitlog.FORMAT, [self.base], [path],
                                    extra=("--full-history",)) as log:
@@ -352,21 +375,36 @@ class Judge(RecordRules):
                 b = before if isinstance(before, dict) else None
                 a = after if isinstance(after, dict) else None
                 r0, r1 = review_of(b), review_of(a)
-                if r0 != r1:
-                    collecting = False
-                    key = "".join(str(as_map(r0).get("signature", "")).split())
-                    if key:
-                        st.superseded.add(key)
-                    continue
-                if collecting and a is not None:
+                if isinstance(r1, dict):
+                    reviews.append((c.sha, r1))
+                last_review = r0 != r1
+                if collecting and a is not None and not (last_review and b is None):
+                    who = c.author_email
                     if b is None:
-                        duties.setdefault(c.author_email, "created its record and named its owner")
-                    elif as_map(b).get("owner") != as_map(a).get("owner"):
-                        duties.setdefault(c.author_email, "changed its owner")
+                        duties.append((who, "created its record and named its owner", c.sha))
+                    elif identity.normal(b.get("owner")) != identity.normal(a.get("owner")):
+                        duties.append((who, "changed its owner", c.sha))
                     elif records.digest(b) != records.digest(a):
-                        duties.setdefault(c.author_email, "wrote its facts")
-        for who, what in duties.items():
-            st.duties.setdefault(who, what)
+                        duties.append((who, "wrote its facts", c.sha))
+                if last_review:
+                    collecting = False  # what this review commit changed besides still counts
+        st.duties[:0] = duties
+        st.versions[:0] = reviews[::-1]
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        """Whether commit `a` is `b` or an ancestor of it: by walk order while the range is
+        linear (commits before the base come first), else asked of git (and cached)."""
+        if a == b:
+            return True
+        if not self.merges_seen:
+            ia, ib = self.order.get(a, -1), self.order.get(b, -1)
+            return ia <= ib
+        key = (a, b)
+        hit = self.ancestry.get(key)
+        if hit is None:
+            code, _, _ = self.git.run_full("merge-base", "--is-ancestor", a, b)
+            hit = self.ancestry[key] = code == 0
+        return hit
 
     # -- staleness --------------------------------------------------------------------------
 

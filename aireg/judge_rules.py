@@ -90,12 +90,15 @@ class PathState:
     """What the walk remembers of one record path between commits."""
 
     current: str | None = None  # blob id of the latest version seen
-    last_good: dict[str, Any] | None = None  # the latest readable version
     last_commit: Ref | None = None
-    # Separation of duties: who did what to the record since its last review.
-    duties: dict[str, str] = field(default_factory=dict)
-    latest_review_date: str = ""
-    superseded: set[str] = field(default_factory=set)  # signatures of replaced reviews
+    # Separation of duties: (author, what they did, commit) for each creation, owner change
+    # and facts change, and the review commits (judged by ancestry, so a review on one
+    # branch does not clear what was done on another).
+    duties: list[tuple[str, str, str]] = field(default_factory=list)
+    reviews: list[str] = field(default_factory=list)
+    # Every review the record carried: (commit that wrote it, the review); judged by
+    # ancestry, like the duties.
+    versions: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     seeded: bool = False  # history before the base read (for --base)
 
 
@@ -132,6 +135,18 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return out
 
 
+def _facts_changed(fields: list[str], before: Mapping[str, Any],
+                   after: Mapping[str, Any]) -> bool:
+    """Whether what records.facts() reads differs, from the changed fields (no digests)."""
+    for name in fields:
+        if name in records.FACT_KEYS or name.startswith("security"):
+            return True
+        if name == "pilot" and as_map(before.get("pilot")).get("data") != \
+                as_map(after.get("pilot")).get("data"):
+            return True
+    return False
+
+
 class RecordRules:
     """The rules of one record change; mixed into aireg.judge.Judge, which owns the state."""
 
@@ -145,6 +160,23 @@ class RecordRules:
 
     def seed(self, path: str) -> None:  # pragma: no cover - provided by Judge
         raise NotImplementedError
+
+    def is_ancestor(self, a: str, b: str) -> bool:  # pragma: no cover - provided by Judge
+        raise NotImplementedError
+
+    def pending_duty(self, st: PathState, reviewer: str, at: str) -> str | None:
+        """What `reviewer` did to the record in an ancestor of commit `at` (or its creation
+        in `at`) that no review between then and `at` has covered."""
+        for who, what, sha in st.duties:
+            if who != reviewer or not self.is_ancestor(sha, at):
+                continue
+            # Covered by a review after it; what a review commit itself changed besides the
+            # review (but its creation of the record) came after that review.
+            if any(r != at and self.is_ancestor(r, at) and self.is_ancestor(sha, r)
+                   and (sha != r or what.startswith("created")) for r in st.reviews):
+                continue
+            return what
+        return None
 
     def add(self, c: Commit | Ref, file: str, fieldname: str, message: str, rule: str,
             severity: Severity = "error") -> None:
@@ -211,7 +243,7 @@ class RecordRules:
             self.add(c, path, "imported", f"{actor} created {path} with {why_new}",
                      "forged-import")
         st = self.state(path)
-        st.duties = {actor: "created its record and named its owner"}
+        st.duties.append((actor, "created its record and named its owner", c.sha))
         review = review_of(after)
         if review is not None:
             if importing:
@@ -251,9 +283,9 @@ class RecordRules:
         fields = changed_fields(before, after)
         st = self.state(path)
         if identity.normal(before.get("owner")) != identity.normal(after.get("owner")):
-            st.duties[actor] = "changed its owner"
-        elif records.digest(before) != records.digest(after):
-            st.duties.setdefault(actor, "wrote its facts")
+            st.duties.append((actor, "changed its owner", c.sha))
+        elif _facts_changed(fields, before, after):
+            st.duties.append((actor, "wrote its facts", c.sha))
         if stage_changed and not review_move:
             fields.insert(0, "stage")
         if not fields:
@@ -352,16 +384,18 @@ class RecordRules:
                     "self-review")
         if self.base is not None and not st.seeded:
             self.seed(path)
-        did = st.duties.get(by) if by else None
-        if did is not None and by != owner:
-            problem("security.review.by", f"{by} reviewed {tool}, but since its last review "
-                    f"{by} {did}; a security reviewer never reviews a tool they shaped "
-                    "(separation of duties): another security reviewer must review it.",
+        # The reviewer is the verified signer, else the commit's author (who must be `by`).
+        reviewer = by if status == "good" else actor
+        did = self.pending_duty(st, reviewer, c.sha) if reviewer else None
+        if did is not None:
+            problem("security.review.by", f"{reviewer} reviewed {tool}, but since its last "
+                    f"review {reviewer} {did}; a security reviewer never reviews a tool they "
+                    "shaped (separation of duties): another security reviewer must review it.",
                     "separation-of-duties")
         self._replay(c, path, tool, r0, r1, st, problem)
         if isinstance(day, str) and records.is_valid_date(day):
             self._judge_date(c, path, tool, date.fromisoformat(day), old_oid, problem)
-        st.duties = {}
+        st.reviews.append(c.sha)
         self.decisions.append(Decision(
             tool=tool, file=path, decision=decision, by=by, date=str(day or ""),
             commit=c.sha, author=actor, signature=status, verified=not rules,
@@ -408,27 +442,33 @@ class RecordRules:
 
     def _replay(self, c: Commit, path: str, tool: str, r0: Any, r1: Mapping[str, Any],
                 st: PathState, problem: Any) -> None:
-        """A review never replaces a later-dated one, and a replaced signed review never
-        comes back (even on the same day, with commit dates to match)."""
-        d0 = as_map(r0).get("date")
-        latest = max(st.latest_review_date, d0 if isinstance(d0, str) else "")
+        """A review never replaces a later-dated one, and no earlier review of the record
+        (other than the one it replaces) comes back, signed or not, even on the same day
+        with commit dates to match."""
+        first = c.parents[0] if c.parents else None
+        seen = [(sha, rv) for sha, rv in st.versions
+                if first is not None and self.is_ancestor(sha, first)]
+        prior = [rv for _, rv in seen]
+        dates = [d for d in (rv.get("date") for rv in prior) if isinstance(d, str)
+                 and records.is_valid_date(d)]
+        latest = max(dates, default="")
+        # Replaced: a later review (not a removal) followed it.
+        replaced = [rv for sha, rv in seen
+                    if any(rv2 != rv and sha2 != sha and self.is_ancestor(sha, sha2)
+                           for sha2, rv2 in seen)]
         d1 = r1.get("date")
         key = signature_key(r1)
-        if key and key in st.superseded:
-            problem("security.review.signature", f"the review of {tool} is a signed review "
-                    "that a later review already replaced; an old approval cannot be brought "
-                    f"back: ask for a new review with `aireg review --security {tool}`.",
+        if any(rv != r0 and (rv == r1 or (key and signature_key(rv) == key))
+               for rv in replaced):
+            problem("security.review.signature", f"the review of {tool} is one the record "
+                    "already carried and a later review replaced; an old approval cannot be "
+                    f"brought back: ask for a new review with `aireg review --security {tool}`.",
                     "review-replay")
-        elif isinstance(d1, str) and latest and d1 < latest:
-            problem("security.review.date", f"the review of {tool} is dated {d1}, before the "
-                    f"review it replaces ({latest}); a review never replaces a later one: ask "
-                    f"for a new review with `aireg review --security {tool}`.", "review-replay")
-        old_key = signature_key(r0)
-        if old_key and old_key != key:
-            st.superseded.add(old_key)
-        if isinstance(d1, str) and d1 > latest:
-            latest = d1
-        st.latest_review_date = latest
+        elif isinstance(d1, str) and records.is_valid_date(d1) and latest and d1 < latest:
+            problem("security.review.date", f"the review of {tool} is dated {d1}, before a "
+                    f"review the record already carried ({latest}); a review never replaces a "
+                    f"later one: ask for a new review with `aireg review --security {tool}`.",
+                    "review-replay")
 
     def _judge_date(self, c: Commit, path: str, tool: str, day: date, old_oid: str | None,
                     problem: Any) -> None:

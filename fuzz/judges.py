@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -45,29 +46,72 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--batch", type=int, default=100, help="histories per fast-import")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--shrink", type=int, default=25,
-                        help="shrink and save at most this many disagreements")
+                        help="shrink and save at most this many disagreements (one per kind "
+                             "and batch)")
     parser.add_argument("--cases", type=Path, default=HERE / "cases")
     parser.add_argument("--log", type=Path, default=None, help="also append progress here")
+    parser.add_argument("--replay", type=Path, default=None,
+                        help="judge one saved case (a .fi file) with both judges and stop")
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="aireg-judges-"))
     try:
         _isolate(scratch)
+        if args.replay is not None:
+            return _replay(args.replay, scratch)
         return _run(args, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(args: argparse.Namespace, scratch: Path) -> int:
+def _replay(stream: Path, scratch: Path) -> int:
     import histgen
+
+    fast, ref, base, head = histgen.replay(stream, scratch)
+    print(f"base {base[:12]}, head {head[:12]}")
+    print(f"both judges:      {sorted(fast & ref, key=str)}")
+    print(f"reference only:   {sorted(ref - fast, key=str)}")
+    print(f"fast judge only:  {sorted(fast - ref, key=str)}")
+    return 0 if fast == ref else 1
+
+
+def _batch(start: int, count: int, scratch: str, cases: str, save: bool
+           ) -> tuple[int, list[tuple[int, list[str], str | None]]]:
+    """One worker's batch: (histories judged, [(seed, kinds, saved case or None)])."""
+    import histgen
+
+    work = Path(scratch) / f"w{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    found: list[tuple[int, list[str], str | None]] = []
+    seen: set[frozenset[str]] = set()
+    done = 0
+
+    def on_batch(outcomes: list[histgen.Outcome]) -> bool:
+        nonlocal done
+        done += len(outcomes)
+        for o in outcomes:
+            if o.agree:
+                continue
+            path = None
+            if save and o.kinds not in seen:
+                seen.add(o.kinds)
+                path = str(histgen.save_case(histgen.minimal(work, o), Path(cases))) + ".txt"
+            found.append((o.history.seed, sorted(o.kinds), path))
+        return True
+
+    histgen.run(work, start, count, size=count, shrink=0, on_batch=on_batch)
+    return done, found
+
+
+def _run(args: argparse.Namespace, scratch: Path) -> int:
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     import aireg
 
     started = time.monotonic()
-    done = 0
-    bad = 0
+    done = bad = saved = 0
     kinds: Counter[str] = Counter()
-    saved = 0
     log = args.log.open("a") if args.log else None
 
     def say(text: str) -> None:
@@ -76,33 +120,43 @@ def _run(args: argparse.Namespace, scratch: Path) -> int:
             log.write(text + "\n")
             log.flush()
 
-    say(f"judging with aireg from {Path(aireg.__file__).parent}; seeds from {args.seed}")
+    where = Path(aireg.__file__).parent
+    import subprocess
 
-    def on_batch(outcomes: list[histgen.Outcome]) -> bool:
-        nonlocal done, bad, saved
-        done += len(outcomes)
-        for o in outcomes:
-            if o.agree:
-                continue
-            bad += 1
-            kinds.update(o.kinds)
-            if saved < args.shrink:
-                case = histgen.minimal(scratch, o)
-                path = histgen.save_case(case, args.cases)
-                saved += 1
-                say(f"disagreement, seed {o.history.seed}: {sorted(case.kinds)} -> {path}.txt")
-        took = time.monotonic() - started
-        say(f"{done} histories, {bad} disagreements ({done / took:.1f}/s; "
-            f"{dict(kinds.most_common(8))})")
-        if done >= args.histories:
-            return False
-        return args.seconds is None or took < args.seconds
-
-    histgen.run(scratch, args.seed, args.histories, size=args.batch, shrink=0,
-                on_batch=on_batch)
+    rev = subprocess.run(["git", "-C", str(where), "describe", "--always", "--dirty"],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    say(f"judging with aireg from {where} ({rev or 'no git'}); seeds {args.seed}.."
+        f"{args.seed + args.histories - 1}, {args.jobs} job(s)")
+    chunks = [(s, min(args.batch, args.seed + args.histories - s))
+              for s in range(args.seed, args.seed + args.histories, args.batch)]
+    pending: set[Future[Any]] = set()
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        while chunks or pending:
+            out_of_time = args.seconds is not None and time.monotonic() - started > args.seconds
+            while chunks and len(pending) < 2 * max(1, args.jobs) and not out_of_time:
+                start, count = chunks.pop(0)
+                pending.add(pool.submit(_batch, start, count, str(scratch), str(args.cases),
+                                        saved < args.shrink))
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                n, found = fut.result()
+                done += n
+                for seed, ks, path in found:
+                    bad += 1
+                    kinds.update(ks)
+                    if path:
+                        saved += 1
+                        say(f"disagreement, seed {seed}: {ks} -> {path}")
+            took = time.monotonic() - started
+            say(f"{done} histories, {bad} disagreements ({done / took:.2f}/s; "
+                f"{dict(kinds.most_common(8))})")
+            if out_of_time:
+                chunks.clear()
     took = time.monotonic() - started
     say(f"{done} histories, {bad} disagreements in {took:.0f} s "
-        f"({done / max(took, 1e-9):.1f} histories/s)")
+        f"({done / max(took, 1e-9):.2f} histories/s)")
     if log:
         log.close()
     return 1 if bad else 0

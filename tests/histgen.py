@@ -215,6 +215,7 @@ def fast_import_stream(histories: list[tuple[str, History]]) -> tuple[bytes, dic
                                + b"\n")
             out.append(b"\n")
         out.append(f"reset refs/heads/{name}\nfrom :{mine[h.head]}\n\n".encode())
+        out.append(f"reset refs/tags/{name}-base\nfrom :{mine[h.base]}\n\n".encode())
     return b"".join(out), marks
 
 
@@ -342,6 +343,34 @@ class Gen:
                                                                               "security")
         return rec
 
+    def aireg_review(self, rec: dict[str, Any], by: str, decision: str, day: str,
+                     sign_as: str | None) -> dict[str, Any] | None:
+        """The review as aireg's own workflow records it (None where it refuses)."""
+        from aireg import config as config_mod
+        from aireg import workflow
+
+        try:
+            cfg = config_mod.build(yaml.load(config_text(self.signed, self.cto_member),
+                                             Loader=_LOADER))
+            inp = workflow.ReviewInput(decision, {"data-classes": "yes", "training": "yes"},
+                                       ("Company workspace only",)
+                                       if self.rng.random() < 0.3 else ())
+            key = sign_as
+            sign = (lambda payload: self.keys.sign(key, payload)) if key else None
+            change = workflow.review(rec, inp, by, cfg, day, sign)
+        except Exception:  # refused (a rule, or an API this generator does not know)
+            return None
+        out = copy.deepcopy(rec)
+        for up in change.updates:
+            node: Any = out
+            for part in up.path[:-1]:
+                node = node.setdefault(part, {})
+            if up.append:
+                node.setdefault(up.path[-1], []).append(up.value)
+            else:
+                node[up.path[-1]] = up.value
+        return out
+
     def key_of(self, who: str) -> str | None:
         return {"cto@acme.example": "cto", "sec@acme.example": "sec",
                 "mal@acme.example": "mal"}.get(who)
@@ -432,7 +461,11 @@ class Gen:
                 when = self.clock - self.rng.choice((3, 30)) * DAY
             else:
                 return self.step_replay(tip)
-        new = self.reviewed(rec, by, decision, day, sign_as, extra)
+        new = None
+        if valid or (author == by and not extra and day == self.day()):
+            new = self.aireg_review(rec, by, decision, day, sign_as)
+        if new is None:
+            new = self.reviewed(rec, by, decision, day, sign_as, extra)
         tree[path] = ("100644", dump(new))
         stage = f"{rec.get('stage')} -> {new.get('stage')}" if rec.get("stage") != new.get(
             "stage") else None
@@ -516,7 +549,7 @@ class Gen:
         tree = self.tree(tip)
         tools = self.tools(tree)
         who = self.rng.choice(PEOPLE + (ADMIN,) * 2)
-        kind = self.rng.randrange(12)
+        kind = self.rng.randrange(16)
         path = self.rng.choice(tools) if tools else "tools/ghost.yaml"
         entry = tree.get(path)
         if kind == 0:
@@ -549,6 +582,29 @@ class Gen:
             text = entry[1].decode("utf-8", "replace")
             ch = self.rng.choice(("\u2028", "\u2029", "\u0085", "\r", ": : bad"))
             tree[path] = ("100644", (text + f"# note{ch}stage: impact\n").encode("utf-8"))
+            rec = self.record(tree, path)
+            who = self.owner_of(rec) if rec else LES
+        elif kind == 12:
+            # The admin (or not) widens roles in the range: the base's config still rules.
+            text = config_text(self.signed, self.cto_member).replace(
+                "security: [cto@acme.example, sec@acme.example]",
+                "security: [cto@acme.example, sec@acme.example, mal@acme.example, "
+                "les@acme.example]")
+            tree["aireg.yaml"] = ("100644", text.encode())
+            who = self.rng.choice((ADMIN, ADMIN, MAL))
+        elif kind == 13:
+            tree[self.rng.choice((".github/CODEOWNERS", "docs/CODEOWNERS", "CODEOWNERS"))] = (
+                "100644", b"* @mal\n")
+        elif kind == 14:
+            _, rec = self.new_record(LES, "marketing")
+            name = self.rng.choice(("Bad_Name", "x" * 70, "README", ".hidden"))
+            tree[f"tools/{name}.yaml" if name != "README" else "tools/README.md"] = (
+                "100644", dump(rec))
+            who = LES
+        elif kind == 15 and entry is not None and entry[0] == "100644" and \
+                self.rng.random() < 0.1:
+            pad = b"# " + b"x" * 98 + b"\n"
+            tree[path] = ("100644", entry[1] + pad * (1024 * 1024 // len(pad) + 1))
             rec = self.record(tree, path)
             who = self.owner_of(rec) if rec else LES
         else:
@@ -835,11 +891,25 @@ def save_case(o: Outcome, directory: Path) -> Path:
     stream, _ = fast_import_stream([("case", o.history)])
     path = directory / f"seed-{o.history.seed}"
     path.with_suffix(".fi").write_bytes(stream)
-    path.with_suffix(".txt").write_text(describe(o) + "\n\nreplay:\n  git init -q case && cd case "
-                                        f"&& git fast-import < {path.with_suffix('.fi').name} "
-                                        f"&& git checkout -q -f case && aireg validate --base "
-                                        f"{o.base} --format json\n")
+    path.with_suffix(".txt").write_text(
+        describe(o) + "\n\nreplay (both judges): python fuzz/judges.py --replay "
+        f"{path.with_suffix('.fi')}\nor by hand: git init -q case && cd case && git "
+        f"fast-import < {path.with_suffix('.fi').name} && git checkout -q -f case && "
+        "aireg validate --base case-base --format json\n")
     return path
+
+
+def replay(stream: Path, scratch: Path) -> tuple[set[Any], set[Any], str, str]:
+    """Both judges' verdicts on a saved case: (fast, reference, base, head)."""
+    root = scratch / "replay"
+    if root.exists():
+        subprocess.run(["rm", "-rf", str(root)], check=True)
+    new_repo(root)
+    git(root, "fast-import", "--quiet", stdin=stream.read_bytes())
+    base = git(root, "rev-parse", "refs/tags/case-base").decode().strip()
+    head = git(root, "rev-parse", "refs/heads/case").decode().strip()
+    ref = refjudge.comparable(refjudge.judge(root, base, head))
+    return fast_judge(root, base, head), ref, base, head
 
 
 def batches(start: int, count: int, size: int, keys: Keys) -> Iterator[list[tuple[str, History]]]:

@@ -22,7 +22,7 @@ CONFIG = "aireg.yaml"
 CODEOWNERS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 MAX_RECORD = 1024 * 1024
 REGULAR = ("100644", "100755")
-RECORD_RE = re.compile(r"^tools/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
+RECORD_RE = re.compile(r"^tools/(?=[a-z0-9-]{1,64}\.yaml$)([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
 AMBIGUOUS = ("\u2028", "\u2029", "\u0085")
 STAGE_STEP = {s.value: s.step for s in records.Stage}
 EXITS = ("rejected", "retired")
@@ -239,6 +239,16 @@ def trailers(message: str) -> dict[str, str]:
     return out
 
 
+def as_map(v: Any) -> Mapping[str, Any]:
+    return v if isinstance(v, Mapping) else {}
+
+
+def signature_key(review: Any) -> str:
+    """A review's signature with its white space removed ("" when it has none)."""
+    sig = review.get("signature") if isinstance(review, Mapping) else None
+    return "".join(sig.split()) if isinstance(sig, str) else ""
+
+
 def payload(tool: str, review: Mapping[str, Any]) -> bytes:
     return signing.review_payload(tool, review)
 
@@ -422,14 +432,16 @@ class RefJudge:
                 touched.add(path)
                 self.judge_record_path(c, first, path, before, after)
             elif (path.startswith("tools/") and "/" in path[len("tools/"):]
-                  and after is not None
+                  and after is not None and not self.protected(path)
                   and (path.endswith((".yaml", ".yml")) or after[0] not in REGULAR)):
+                # A record (or anything but a file) in a sub-folder of tools/. Other names
+                # directly in tools/ are the record rules' to refuse.
                 self.verdict.add(sha, path, "layout")
         return touched
 
     def protected(self, path: str) -> bool:
-        return (path in (CONFIG, self.rules.signers_path, ".gitmodules", *CODEOWNERS)
-                or path == ".gitattributes" or path.endswith("/.gitattributes"))
+        return (path in (CONFIG, self.rules.signers_path, *CODEOWNERS)
+                or path.rsplit("/", 1)[-1] in (".gitattributes", ".gitmodules"))
 
     def judge_protected(self, c: Commit, path: str, before: Any, after: Any) -> None:
         if self.protected(path) and c.author not in self.rules.admins:
@@ -440,16 +452,20 @@ class RefJudge:
         was = self.record(before, path)
         now = self.record(after, path)
         if was is not None and now is None:
-            self.verdict.add(c.sha, path, "deleted")
+            self.verdict.add(c.sha, path, "deleted")  # also when it became a gitlink, link...
             return
         if now is None:
-            self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink... born at a record path
+            if after is not None:
+                self.verdict.add(c.sha, path, "layout")  # a gitlink, symlink... at a record path
             return
         if isinstance(now, Broken):
             self.verdict.add(c.sha, path, "unreadable")
             return
         old = self.readable_before(first, path) if isinstance(was, Broken) else was
         assert not isinstance(old, Broken)
+        if (before is not None and before[0] != after[0] and old is not None
+                and not self.rules.may_edit(c.author, old)):
+            self.verdict.add(c.sha, path, "not-owner")  # a mode change is a change too
         self.judge_record(c, path, old, now)
 
     # the record rules of the history ----------------------------------------------------
@@ -459,7 +475,11 @@ class RefJudge:
         sha, actor, r = c.sha, c.author, self.rules
         tool = RECORD_RE.match(path).group(1)  # type: ignore[union-attr]
         t = trailers(c.message)
-        if bad_identity(new.get("owner")) and (old is None or old.get("owner") != new.get("owner")):
+        # An owner or a reviewer's address this commit writes must name a person.
+        if bad_identity(new.get("owner")) and (old is None
+                                               or old.get("owner") != new.get("owner")):
+            self.verdict.add(sha, path, "identity")
+        if review_of(old) != review_of(new) and bad_identity(as_map(review_of(new)).get("by")):
             self.verdict.add(sha, path, "identity")
         r0, r1 = review_of(old), review_of(new)
         if old is None:
@@ -480,9 +500,13 @@ class RefJudge:
         s0, s1 = old.get("stage"), new.get("stage")
         review_changed = r0 != r1
         decision = r1.get("decision") if isinstance(r1, Mapping) else None
-        review_move = (review_changed and s0 != s1 and s0 not in EXITS and (
-            (decision == "approved" and s0 == "security" and s1 == "impact")
-            or (decision == "rejected" and s1 == "rejected")))
+        # The review's own move: past security when approved (more than one step is a
+        # skip, judged as such), to rejected when rejected.
+        step0, step1 = STAGE_STEP.get(str(s0)), STAGE_STEP.get(str(s1))
+        review_move = (review_changed and s0 != s1 and step0 is not None and s1 in STAGE_STEP
+                       and ((decision == "approved" and step1 is not None
+                             and step0 <= 4 < step1)
+                            or (decision == "rejected" and s1 == "rejected")))
         if s0 != s1:
             self.judge_stage(sha, path, s0, s1, review_move)
         if review_changed:
@@ -514,14 +538,10 @@ class RefJudge:
     def judge_review(self, c: Commit, path: str, tool: str, old: dict[str, Any] | None,
                      new: dict[str, Any], r1: Any, t: Mapping[str, str]) -> None:
         sha, actor, r = c.sha, c.author, self.rules
-        r0 = review_of(old)
         if not isinstance(r1, Mapping):
             self.verdict.add(sha, path, "review")  # removed or replaced by something else
             return
-        by_raw = r1.get("by")
-        if bad_identity(by_raw):
-            self.verdict.add(sha, path, "identity")
-        by = norm(by_raw)
+        by = norm(r1.get("by"))
         status = "unsigned"
         if isinstance(r1.get("signature"), str) and r1["signature"].strip():
             status = signing.verify(payload(tool, r1), r1["signature"], by, r.signers)
@@ -539,15 +559,16 @@ class RefJudge:
                 self.verdict.add(sha, path, "review")
         if not by or by not in r.security or reviewer not in r.security:
             self.verdict.add(sha, path, "review")
-        if reviewer == owner or by == owner or by == norm(new.get("owner")):
+        if reviewer == owner or by == owner:  # the owner before the commit (a self-review)
             self.verdict.add(sha, path, "review")
-        if self.wrote_since_last_review(c, path, reviewer):
+        # Separation of duties binds the reviewer: the verified signer, else the author.
+        if reviewer and self.wrote_since_last_review(c, path, reviewer):
             self.verdict.add(sha, path, "duties")
         day = r1.get("date")
         d1 = date.fromisoformat(day) if records.is_valid_date(day) else None
-        d0_raw = r0.get("date") if isinstance(r0, Mapping) else None
-        d0 = date.fromisoformat(d0_raw) if records.is_valid_date(d0_raw) else None
-        if (d1 is not None and d0 is not None and d1 < d0) or self.replayed(c, path, r1):
+        latest = self.latest_review_date(c, path)
+        if (d1 is not None and latest is not None and d1 < latest) or \
+                self.replayed(c, path, r1):
             self.verdict.add(sha, path, "replay")
         if d1 is not None:  # signed or not: no rule relaxes on dates or message shape
             slack = timedelta(days=1)
@@ -575,14 +596,26 @@ class RefJudge:
                 out.append(s)
         return out
 
+    def latest_review_date(self, c: Commit, path: str) -> date | None:
+        """The latest date of any review the record carried before `c`."""
+        first = c.parents[0] if c.parents else None
+        out: date | None = None
+        for s in self.ancestors(first) if first else ():
+            day = as_map(review_of(self.record_at(s, path))).get("date")
+            if records.is_valid_date(day):
+                d = date.fromisoformat(day)
+                out = d if out is None or d > out else out
+        return out
+
     def wrote_since_last_review(self, c: Commit, path: str, reviewer: str) -> bool:
         """Whether `reviewer` created the record, named or changed its owner, or changed its
-        facts, in `c` or in an ancestor of it not older than the record's last review."""
+        facts, in `c` or in an ancestor of it not older than the record's last review (the
+        last review's own commit included: what else it changed came after the review)."""
         earlier = self.ancestors(c.sha) - {c.sha}
         reviews = self.review_changes(earlier, path)
         before_last = set()
         for s in reviews:
-            before_last |= self.ancestors(s)
+            before_last |= self.ancestors(s) - {s}
         for s in (earlier - before_last) | {c.sha}:
             if self.obj.commit(s).author != reviewer:
                 continue
@@ -595,6 +628,8 @@ class RefJudge:
             if now is None:
                 continue
             if was is None:
+                if s in reviews:
+                    continue  # created with a review: that review covered the creation
                 return True  # created it (in this commit too)
             if s == c.sha:
                 continue  # what the review commit itself changes is judged by the other rules
@@ -603,16 +638,20 @@ class RefJudge:
         return False
 
     def replayed(self, c: Commit, path: str, r1: Mapping[str, Any]) -> bool:
-        """Whether the review's signature belongs to an earlier review of the record."""
-        sig = r1.get("signature")
-        if not isinstance(sig, str) or not sig.strip():
+        """Whether the review is a signed review that an earlier commit (an ancestor of `c`)
+        replaced by another review: a replaced signed review never comes back."""
+        key = signature_key(r1)
+        if not key:
             return False
         first = c.parents[0] if c.parents else None
-        r0 = review_of(self.record_at(first, path)) if first else None
         for s in self.ancestors(first) if first else ():
-            old = review_of(self.record_at(s, path))
-            if (isinstance(old, Mapping) and old.get("signature") == sig and old != r0
-                    and old != r1) or (isinstance(old, Mapping) and old == r1 and old != r0):
+            if self.judged_change(s, path) is None:
+                continue
+            parents = self.obj.commit(s).parents
+            was = review_of(self.readable_before(parents[0] if parents else None, path))
+            now = review_of(self.record_at(s, path))
+            if (isinstance(now, Mapping) and signature_key(was) == key
+                    and signature_key(now) != key):
                 return True
         return False
 
@@ -640,8 +679,18 @@ class RefJudge:
                 continue
             review = review_of(rec)
             if (isinstance(review, Mapping) and review.get("decision") == "approved"
-                    and review.get("digest") != records.digest(rec)):
+                    and review.get("digest") != records.digest(rec)
+                    and not self.stale_on_base(path, review)):
                 self.verdict.add(None, path, "stale")
+
+    def stale_on_base(self, path: str, review: Mapping[str, Any]) -> bool:
+        """Whether the base already had this approval over other facts (a stale review the
+        range did not make: the record rules name it, not the history rules)."""
+        rec = self.record_at(self.base, path)
+        old = review_of(rec)
+        return (rec is not None and isinstance(old, Mapping)
+                and old.get("decision") == "approved" and old.get("digest") == review.get("digest")
+                and records.digest(rec) != review.get("digest"))
 
 
 def judge(root: Path, base: str, head: str, obj: Objects | None = None) -> Verdict:
@@ -660,7 +709,8 @@ def judge(root: Path, base: str, head: str, obj: Objects | None = None) -> Verdi
 RULE_CLASSES: dict[str, str] = {
     "config-not-admin": "admin-file", "admin-only": "admin-file",
     "record-deleted": "deleted",
-    "nested-record": "layout", "record-layout": "layout", "not-a-file": "layout",
+    "nested-record": "layout", "file-name": "layout", "not-a-file": "layout",
+    "config-deleted": "config-deleted",  # validate's (not a history class here)
     "unreadable-record": "unreadable", "record-too-large": "unreadable",
     "ambiguous-line-break": "unreadable",
     "stage-skip": "stage", "stage-back": "stage", "bad-stage": "stage",
@@ -671,7 +721,7 @@ RULE_CLASSES: dict[str, str] = {
     "bad-signature": "signature", "unknown-signer": "signature", "signer-mismatch": "signature",
     "unsigned-review": "signature",
     "separation-of-duties": "duties", "reviewer-wrote-facts": "duties",
-    "replayed-review": "replay", "review-replaced": "replay", "older-review": "replay",
+    "review-replay": "replay", "replayed-review": "replay", "review-replaced": "replay",
     "backdated-review": "backdated",
     "bad-identity": "identity", "invisible-character": "identity",
     "stale-review": "stale",
@@ -711,10 +761,6 @@ def fast_verdict(root: Path, base: str, heads_sha: str, problems: Iterable[Any] 
 
 def comparable(v: Verdict, shorten: int = 12) -> set[tuple[str | None, str, str]]:
     """Problems with commit ids cut to the fast judge's short form; range problems by class."""
-    out = set()
-    for commit, path, cls in v.problems:
-        if cls == "range":
-            out.add((None, "", cls))
-        else:
-            out.add((commit[:shorten] if commit else None, path, cls))
-    return out
+    if any(cls == "range" for _, _, cls in v.problems):
+        return {(None, "", "range")}  # nothing else is comparable in a range refused whole
+    return {(commit[:shorten] if commit else None, path, cls) for commit, path, cls in v.problems}

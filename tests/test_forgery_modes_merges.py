@@ -348,3 +348,25 @@ def test_audit_judges_a_merge_with_an_old_parent(tmp_path: Path) -> None:
     assert v.code == 1, v.show()
     assert any(p.get("file") == NOTES and merge.startswith(str(p.get("commit")))
                for p in v.problems), v.show()
+
+
+def test_department_take_over_through_a_conflicting_merge(tmp_path: Path) -> None:
+    # Bob (engineering) makes a side branch from before notes existed, creates his own
+    # tools/notes.yaml there in engineering, and merges it, resolving the add/add conflict
+    # with his version: that is Bob rewriting Les's marketing record, not a clean take.
+    reg = Registry.create(tmp_path / "acme")
+    fork = reg.head()
+    reg.to_security("notes")
+    reg.review("notes")
+    reg.git("tag", "base")
+    base = reg.head()
+    f = Forge(reg)
+    mine = reg.read("notes")
+    mine.update(owner=BOB_MAINTAINER, department="engineering", stage="purpose")
+    side = f.change(fork, {NOTES: f.file(mine)}, BOB_MAINTAINER, "aireg: propose notes\n")
+    merge = f.commit(f.tree(base, {NOTES: f.entry(side, NOTES)}), [base, side],
+                     BOB_MAINTAINER, "Merge branch 'bob'\n")
+    f.move(merge)
+    v = validate(reg.root, "base")
+    assert v.code == 1, v.show()
+    assert v.names(NOTES, merge), v.show()

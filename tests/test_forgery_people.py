@@ -353,3 +353,29 @@ def test_committer_identity_does_not_stand_in_for_the_author(tmp_path: Path) -> 
     v = validate(reg.root, "base")
     assert v.code == 1, v.show()
     assert v.names(NOTES, sha), v.show()
+
+
+def test_squash_shaped_messages_never_change_the_verdict(tmp_path: Path) -> None:
+    # The owner records the CTO's approval himself, unsigned, under a plain review subject,
+    # a squash-merge subject, and a squash body listing several actions: exit 1 each time,
+    # naming the same record and review field; only the wording may differ.
+    seen = []
+    for i, (subject, body) in enumerate([
+            ("aireg: review notes: approved", ""),
+            ("notes: security (#9)", ""),
+            ("notes (#9)", "* aireg: advance notes\n\nAireg-Action: advance\n\n"
+                           "* aireg: review notes\n\nAireg-Action: review")]):
+        reg = Registry.create(tmp_path / f"r{i}")
+        reg.to_security("notes")
+        reg.git("tag", "base")
+        rec = reg.read("notes")
+        rec["security"]["review"] = review_block(rec, CTO, "approved", reg.today)
+        rec["stage"] = "impact"
+        sha = reg.commit(LES, {NOTES: rec}, subject,
+                         aireg_trailers("review", "notes", "security -> impact", "approved"),
+                         body=body)
+        v = validate(reg.root, "base")
+        assert v.code == 1, v.show()
+        assert v.names(NOTES, sha), v.show()
+        seen.append({(p["file"], p["field"].split(".")[0]) for p in v.errors()})
+    assert seen[0] == seen[1] == seen[2], seen
