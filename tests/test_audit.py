@@ -52,7 +52,8 @@ def test_audit_exports_csv_and_json(tmp_path: Path) -> None:
                                                 "separation-of-duties"}
     data = json.loads(json.dumps(result.as_dict()))
     assert data["ok"] is False and data["decisions"][0]["by"] == LES
-    assert {p["rule"] for p in data["problems"]} == {"not-a-reviewer", "self-review"}
+    assert {p["rule"] for p in data["problems"]} == {"not-a-reviewer", "self-review",
+                                                    "separation-of-duties"}
     assert all(p["commit"] and p["author"] == LES for p in data["problems"])
 
 
