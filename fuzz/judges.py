@@ -149,6 +149,8 @@ def _run(args: argparse.Namespace, scratch: Path) -> int:
                     if path:
                         saved += 1
                         say(f"disagreement, seed {seed}: {ks} -> {path}")
+                    else:  # every one is named, so it can be built again from its seed
+                        say(f"disagreement, seed {seed}: {ks} (not saved)")
             took = time.monotonic() - started
             say(f"{done} histories, {bad} disagreements ({done / took:.2f}/s; "
                 f"{dict(kinds.most_common(8))})")
