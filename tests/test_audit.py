@@ -47,10 +47,13 @@ def test_audit_exports_csv_and_json(tmp_path: Path) -> None:
     writer.writerows(result.as_rows())
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert rows[0]["tool"] == "notes" and rows[0]["verified"] == "no"
-    assert set(rows[0]["problems"].split()) == {"not-a-reviewer", "self-review"}
+    # The owner, who proposed the tool, also breaks separation of duties.
+    assert set(rows[0]["problems"].split()) == {"not-a-reviewer", "self-review",
+                                                "separation-of-duties"}
     data = json.loads(json.dumps(result.as_dict()))
     assert data["ok"] is False and data["decisions"][0]["by"] == LES
-    assert {p["rule"] for p in data["problems"]} == {"not-a-reviewer", "self-review"}
+    assert {p["rule"] for p in data["problems"]} == {"not-a-reviewer", "self-review",
+                                                    "separation-of-duties"}
     assert all(p["commit"] and p["author"] == LES for p in data["problems"])
 
 

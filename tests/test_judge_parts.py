@@ -77,11 +77,11 @@ def test_duplicate_or_unknown_trailers_are_no_trailers() -> None:
 def test_identities_are_nfkc_and_case_folded_and_invisible_text_is_refused() -> None:
     # Full-width and upper-case forms are the same person; a zero-width space or a
     # soft hyphen makes an address refused, never a different person.
-    assert identity.normal("ＣＴＯ@Acme.Example ") == CTO
+    assert identity.normal("\uff23\uff34\uff2f@Acme.Example ") == CTO
     assert identity.problem(CTO) is None
     for bad in (CTO + "\u200b", "c\u00adto@acme.example", "cto@acme.example\u2028"):
         assert identity.problem(bad)
-    assert identity.problem("ＣＴＯ@acme.example")  # not NFKC: a look-alike
+    assert identity.problem("\uff23\uff34\uff2f@acme.example")  # not NFKC: a look-alike
 
 
 # -- record text ---------------------------------------------------------------------------------
