@@ -4,6 +4,7 @@ the registries are built by tests/harness.py."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,3 +120,23 @@ def reg(tmp_path: Path) -> Reg:
     """A registry made by `aireg init`, with Acme's config committed by the admin."""
     runner = CliRunner()
     return Reg(init_acme(tmp_path / "acme", runner), runner)
+
+
+DEMO_DAY = "2026-11-23"  # the example's history is laid out backwards from this day
+_demo_source: dict[str, Path] = {}
+
+
+@pytest.fixture
+def demo(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Reg:
+    """A private copy of `aireg init --example`, standing on DEMO_DAY (the example is built
+    once per run and copied for each test, which may change its copy freely)."""
+    monkeypatch.setenv("AIREG_TODAY", DEMO_DAY)
+    if "demo" not in _demo_source:
+        root = tmp_path_factory.mktemp("demo-src") / "demo"
+        result = CliRunner().invoke(app, ["init", str(root), "--example"])
+        assert result.exit_code == 0, result.output
+        _demo_source["demo"] = root
+    root = tmp_path / "demo"
+    shutil.copytree(_demo_source["demo"], root, symlinks=True)
+    return Reg(root, CliRunner())

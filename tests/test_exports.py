@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 import yaml
-from conftest import Reg, dedent
+from conftest import DEMO_DAY, Reg, dedent
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
-from typer.testing import CliRunner
 
-from aireg.cli.main import app
 from aireg.render.exports import EXPORTERS
 
-TODAY = "2026-11-23"
+TODAY = DEMO_DAY
 BACKSTAGE = Path(__file__).resolve().parent / "data" / "backstage"
 # Backstage's own rules for entity names and label values (catalog-model's
 # KubernetesValidatorFunctions), which its JSON schemas leave to code.
 NAME = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$")
-_built: dict[str, Path] = {}
-
-
-@pytest.fixture
-def demo(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Reg:
-    """A copy of `aireg init --example` made on TODAY (built once, copied per test)."""
-    monkeypatch.setenv("AIREG_TODAY", TODAY)
-    if "demo" not in _built:
-        root = tmp_path_factory.mktemp("demo-src") / "demo"
-        result = CliRunner().invoke(app, ["init", str(root), "--example"])
-        assert result.exit_code == 0, result.output
-        _built["demo"] = root
-    root = tmp_path / "demo"
-    shutil.copytree(_built["demo"], root, symlinks=True)
-    return Reg(root, CliRunner())
 
 
 def cyclonedx(r: Reg) -> dict[str, Any]:

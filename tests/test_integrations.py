@@ -47,6 +47,15 @@ def example(tmp_path: Path) -> Path:
 # -- pre-commit ---------------------------------------------------------------------------------
 
 
+def lock_constraints(dest: Path) -> Path:
+    """requirements.lock's pins as a pip constraints file (versions and markers, no hashes:
+    pip takes hashes only from requirements)."""
+    lines = [line.rstrip(" \\") for line in (ROOT / "requirements.lock").read_text().splitlines()
+             if line and not line.startswith((" ", "#"))]
+    dest.write_text("\n".join(lines) + "\n")
+    return dest
+
+
 def clone_of_this_project(dest: Path) -> str:
     """A git clone of this project with the working tree's current files committed in it,
     so the hook pre-commit installs is the code under test; returns the commit to pin."""
@@ -96,6 +105,8 @@ def test_pre_commit_runs_the_hook_from_a_clone(reg: Reg, tmp_path: Path,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
         "PIP_CACHE_DIR": str(cache.mkdir("pip-cache") if cache else tmp_path / "pip-cache"),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        # pre-commit pip-installs the hook: with the lock's versions, never today's newest.
+        "PIP_CONSTRAINT": str(lock_constraints(tmp_path / "constraints.txt")),
     }
     pre_commit = tool("pre-commit")
     result = run([pre_commit, "run", "--all-files", "--color", "never"], reg.root, env)

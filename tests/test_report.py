@@ -12,34 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Reg
-from typer.testing import CliRunner
+from conftest import DEMO_DAY, Reg
 
 from aireg import report
-from aireg.cli.main import app
 
-TODAY = "2026-11-23"  # the demo's history is laid out backwards from this day
+TODAY = DEMO_DAY
 LATER = "2027-03-03"  # 100 days on: the marketing assistant's measurement is overdue
 LES, SAM = "les@acme.example", "sam@acme.example"
 PROJECT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-_built: dict[str, Path] = {}
-
-
-@pytest.fixture
-def demo(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Reg:
-    """A copy of `aireg init --example` made on TODAY (built once, copied per test)."""
-    monkeypatch.setenv("AIREG_TODAY", TODAY)
-    if "demo" not in _built:
-        root = tmp_path_factory.mktemp("demo-src") / "demo"
-        result = CliRunner().invoke(app, ["init", str(root), "--example"])
-        assert result.exit_code == 0, result.output
-        _built["demo"] = root
-    root = tmp_path / "demo"
-    shutil.copytree(_built["demo"], root, symlinks=True)
-    return Reg(root, CliRunner())
 
 
 def report_json(r: Reg, **env: str) -> dict[str, Any]:

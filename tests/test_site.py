@@ -11,16 +11,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import Reg, dedent
-from typer.testing import CliRunner
+from conftest import DEMO_DAY, Reg, dedent
 
-from aireg.cli.main import app
-
-TODAY = "2026-11-23"
+TODAY = DEMO_DAY
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-sync")
-_built: dict[str, Path] = {}
 
 HOSTILE = dedent("""\
     schema: aireg/v1
@@ -36,21 +32,6 @@ HOSTILE = dedent("""\
       problem: </td></tr></table><iframe src="https://evil.example"></iframe>
       goal: javascript:alert(4)
     """)
-
-
-@pytest.fixture
-def demo(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Reg:
-    """A copy of `aireg init --example` made on TODAY (built once, copied per test)."""
-    monkeypatch.setenv("AIREG_TODAY", TODAY)
-    if "demo" not in _built:
-        root = tmp_path_factory.mktemp("demo-src") / "demo"
-        result = CliRunner().invoke(app, ["init", str(root), "--example"])
-        assert result.exit_code == 0, result.output
-        _built["demo"] = root
-    root = tmp_path / "demo"
-    shutil.copytree(_built["demo"], root, symlinks=True)
-    return Reg(root, CliRunner())
 
 
 def build(r: Reg, out: Path) -> dict[str, str]:
