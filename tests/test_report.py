@@ -317,7 +317,7 @@ def test_html_renders_in_headless_chromium(demo: Reg, tmp_path: Path) -> None:
     assert dom.count("<svg") == 3 and "<table>" in dom
     png = tmp_path / "shot.png"
     shot = subprocess.run(
-        ["sh", str(PROJECT / "scripts" / "screenshot_report.sh"), str(demo.root), str(png),
+        ["sh", str(PROJECT / "scripts" / "screenshot.sh"), "report", str(demo.root), str(png),
          "1280x1600"],
         capture_output=True, text=True, timeout=180, check=False,
         env={**_env(), "AIREG": str(Path(shutil.which("aireg") or PROJECT / ".venv" / "bin"
